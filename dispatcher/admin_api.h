@@ -1,0 +1,48 @@
+#pragma once
+// /_admin/v1: agent management for operators and the CLI. Every call needs
+// `Authorization: Bearer <admin token>` (compared in constant time).
+//   GET    /_admin/v1/agents                    list agents
+//   POST   /_admin/v1/agents                    deploy a bundle {"files": {"agent.json": "...", "x.js": "..."}}
+//   GET    /_admin/v1/agents/<id|slug>          one agent
+//   PUT    /_admin/v1/agents/<id>               deploy a bundle as agent <id>
+//   DELETE /_admin/v1/agents/<id>               delete an agent
+//   GET    /_admin/v1/agents/<id|slug>/functions  its functions
+#include <string>
+#include <string_view>
+
+#include "deploy/agent_registry.h"
+#include "dispatcher/deploy_service.h"
+#include "dispatcher/http_reply.h"
+#include "sandbox/isolate_pool.h"
+
+namespace agentgate {
+
+inline constexpr std::string_view kAdminPrefix = "/_admin/";
+
+struct AdminRequest {
+  std::string_view method;
+  std::string_view target;
+  std::string_view authorization;  // the Authorization header, as received
+  std::string_view body;
+};
+
+class AdminApi {
+ public:
+  AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token);
+
+  // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles.
+  HttpReply handle(const AdminRequest& request, IsolatePool& checker);
+
+ private:
+  bool authorized(std::string_view authorization) const;
+  HttpReply deploy(std::string_view body, const std::optional<std::string>& agent_id, IsolatePool& checker);
+
+  DeployService& deploys_;
+  AgentRegistry& registry_;
+  std::string token_digest_;  // SHA-256 of the token: compare digests, so length leaks nothing either
+};
+
+// Hex SHA-256, for comparing secrets in constant time.
+std::string sha256_bytes(std::string_view data);
+
+}  // namespace agentgate

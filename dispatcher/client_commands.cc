@@ -1,0 +1,177 @@
+// `agentgate deploy` and `agentgate agents ...`: thin clients of the admin API.
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "deploy/bundle_files.h"
+#include "dispatcher/admin_token.h"
+#include "dispatcher/commands.h"
+
+namespace agentgate {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+struct ClientOptions {
+  std::string host = "127.0.0.1";
+  std::string port = "8080";
+  std::string token;
+  std::vector<std::string> positional;
+};
+
+// Parses --server/--token-file and collects the other arguments. Prints the problem and returns
+// nullopt on a usage error.
+std::optional<ClientOptions> parse_client_args(const std::vector<std::string>& args) {
+  ClientOptions options;
+  std::string server = std::getenv("AGENTGATE_SERVER") ? std::getenv("AGENTGATE_SERVER") : "http://127.0.0.1:8080";
+  std::string token_file = "./data/admin.token";
+  bool token_file_given = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string arg = args[i];
+    if (arg == "--server" || arg == "--token-file") {
+      if (i + 1 >= args.size()) {
+        std::cerr << "agentgate: " << arg << " needs a value\n";
+        return std::nullopt;
+      }
+      (arg == "--server" ? server : token_file) = args[++i];
+      token_file_given = token_file_given || arg == "--token-file";
+    } else if (arg.rfind("--", 0) == 0) {
+      std::cerr << "agentgate: unknown flag " << arg << " (see agentgate --help)\n";
+      return std::nullopt;
+    } else {
+      options.positional.push_back(arg);
+    }
+  }
+  if (server.rfind("http://", 0) != 0) {
+    std::cerr << "agentgate: --server must be an http:// URL such as http://127.0.0.1:8080\n";
+    return std::nullopt;
+  }
+  std::string authority = server.substr(7);
+  authority = authority.substr(0, authority.find('/'));
+  size_t colon = authority.rfind(':');
+  bool has_port = colon != std::string::npos && authority.find(']', colon) == std::string::npos;
+  options.host = has_port ? authority.substr(0, colon) : authority;
+  options.port = has_port ? authority.substr(colon + 1) : "80";
+  if (options.host.size() > 2 && options.host.front() == '[') options.host = options.host.substr(1, options.host.size() - 2);
+
+  const char* env_token = std::getenv("AGENTGATE_TOKEN");
+  if (env_token && *env_token && !token_file_given) {
+    options.token = env_token;
+  } else {
+    auto token = load_admin_token(token_file, false);
+    if (!token) {
+      std::cerr << "agentgate: " << token.error().message << " (use --token-file or AGENTGATE_TOKEN)\n";
+      return std::nullopt;
+    }
+    options.token = *token;
+  }
+  return options;
+}
+
+// One request to the admin API. Prints a connection failure and returns nullopt.
+std::optional<http::response<http::string_body>> call(const ClientOptions& options, http::verb method,
+                                                      const std::string& target, std::string body = {}) {
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(60));
+    stream.connect(resolver.resolve(options.host, options.port));
+    http::request<http::string_body> request(method, target, 11);
+    request.set(http::field::host, options.host);
+    request.set(http::field::authorization, "Bearer " + options.token);
+    if (!body.empty()) request.set(http::field::content_type, "application/json");
+    request.body() = std::move(body);
+    request.prepare_payload();
+    http::write(stream, request);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64u << 20);
+    http::read(stream, buffer, parser);
+    return parser.release();
+  } catch (const std::exception& e) {
+    std::cerr << "agentgate: cannot reach " << options.host << ":" << options.port << ": " << e.what() << "\n";
+    return std::nullopt;
+  }
+}
+
+// Prints an error reply as "agentgate: CODE: message" and returns 1.
+int report_failure(const http::response<http::string_body>& response) {
+  boost::system::error_code ec;
+  auto json = boost::json::parse(response.body(), ec);
+  if (!ec && json.is_object() && json.as_object().contains("error")) {
+    const auto& error = json.at("error");
+    std::cerr << "agentgate: " << error.at("code").as_string().c_str() << ": " << error.at("message").as_string().c_str()
+              << "\n";
+  } else {
+    std::cerr << "agentgate: server answered " << response.result_int() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace
+
+int run_deploy(const std::vector<std::string>& args) {
+  auto options = parse_client_args(args);
+  if (!options) return 2;
+  if (options->positional.size() != 1) {
+    std::cerr << "usage: agentgate deploy DIR [--server URL] [--token-file FILE]\n";
+    return 2;
+  }
+  auto files = read_bundle_dir(options->positional[0]);
+  if (!files) {
+    std::cerr << "agentgate: " << files.error().message << "\n";
+    return 1;
+  }
+  boost::json::object file_map;
+  for (const auto& [name, content] : *files) file_map[name] = content;
+  auto response = call(*options, http::verb::post, "/_admin/v1/agents",
+                       boost::json::serialize(boost::json::object{{"files", std::move(file_map)}}));
+  if (!response) return 1;
+  if (response->result_int() >= 300) return report_failure(*response);
+  auto agent = boost::json::parse(response->body());
+  std::cout << "deployed " << agent.at("slug").as_string().c_str() << " version " << agent.at("version").as_int64()
+            << "\n  id:  " << agent.at("id").as_string().c_str() << "\n  url: http://" << options->host << ":"
+            << options->port << agent.at("url").as_string().c_str() << "\n";
+  return 0;
+}
+
+int run_agents(const std::vector<std::string>& args) {
+  auto options = parse_client_args(args);
+  if (!options) return 2;
+  const auto& positional = options->positional;
+  if (positional.size() == 1 && positional[0] == "list") {
+    auto response = call(*options, http::verb::get, "/_admin/v1/agents");
+    if (!response) return 1;
+    if (response->result_int() >= 300) return report_failure(*response);
+    auto list = boost::json::parse(response->body());
+    std::cout << "ID                                    SLUG                 VERSION  FUNCTIONS\n";
+    for (const auto& agent : list.at("agents").as_array()) {
+      std::string slug = agent.at("slug").as_string().c_str();
+      std::string version = std::to_string(agent.at("version").as_int64());
+      slug.resize(std::max<size_t>(slug.size(), 20), ' ');
+      version.resize(std::max<size_t>(version.size(), 8), ' ');
+      std::cout << agent.at("id").as_string().c_str() << "  " << slug << " " << version << " "
+                << agent.at("functions").as_array().size() << "\n";
+    }
+    return 0;
+  }
+  if (positional.size() == 2 && positional[0] == "delete") {
+    auto response = call(*options, http::verb::delete_, "/_admin/v1/agents/" + positional[1]);
+    if (!response) return 1;
+    if (response->result_int() >= 300) return report_failure(*response);
+    std::cout << "deleted " << positional[1] << "\n";
+    return 0;
+  }
+  std::cerr << "usage: agentgate agents list | agentgate agents delete ID  [--server URL] [--token-file FILE]\n";
+  return 2;
+}
+
+}  // namespace agentgate

@@ -1,0 +1,164 @@
+#include "dispatcher/config.h"
+
+#include <algorithm>
+#include <charconv>
+#include <thread>
+
+namespace agentgate {
+namespace {
+
+Error usage_error(std::string message) { return Error{"USAGE", std::move(message)}; }
+
+std::optional<uint64_t> parse_number(std::string_view text, uint64_t min, uint64_t max) {
+  uint64_t value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) return std::nullopt;
+  return value;
+}
+
+// A flag: its name, value description, help text, and how to apply a value.
+struct Flag {
+  std::string name;
+  std::string value_name;
+  std::string help;
+  std::function<std::optional<std::string>(ServeConfig&, const std::string&)> apply;  // returns a problem
+};
+
+template <class Setter>
+auto number_flag(uint64_t min, uint64_t max, Setter set) {
+  return [=](ServeConfig& config, const std::string& value) -> std::optional<std::string> {
+    auto number = parse_number(value, min, max);
+    if (!number) return "expects an integer from " + std::to_string(min) + " to " + std::to_string(max);
+    set(config, *number);
+    return std::nullopt;
+  };
+}
+
+template <class Member>
+auto string_flag(Member member) {
+  return [=](ServeConfig& config, const std::string& value) -> std::optional<std::string> {
+    if (value.empty()) return "expects a non-empty value";
+    config.*member = value;
+    return std::nullopt;
+  };
+}
+
+std::optional<std::string> apply_listen(ServeConfig& config, const std::string& value) {
+  size_t colon = value.rfind(':');
+  if (colon == std::string::npos) return "expects HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080";
+  std::string host = value.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = parse_number(std::string_view(value).substr(colon + 1), 0, 65535);
+  if (host.empty() || !port) return "expects HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080";
+  config.listen_host = host;
+  config.listen_port = static_cast<uint16_t>(*port);
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_origin(ServeConfig& config, const std::string& value) {
+  bool scheme_ok = value.rfind("http://", 0) == 0 || value.rfind("https://", 0) == 0;
+  size_t host_start = value.find("://") + 3;
+  if (!scheme_ok || value.size() <= host_start || value.find('/', host_start) != std::string::npos ||
+      value.find_first_of(" \t\r\n?#@") != std::string::npos) {
+    return "expects an origin such as https://agents.example.com (scheme and host, no path)";
+  }
+  config.public_origin = value;
+  return std::nullopt;
+}
+
+const std::vector<Flag>& flags() {
+  using std::chrono::milliseconds;
+  static const std::vector<Flag> kFlags = {
+      {"listen", "HOST:PORT", "address to serve HTTP on (default 127.0.0.1:8080; port 0 picks a free one)", apply_listen},
+      {"data-dir", "DIR", "where RocksDB and the admin token live (default ./data)", string_flag(&ServeConfig::data_dir)},
+      {"public-origin", "URL", "the shared domain visitors use, e.g. https://agents.example.com", apply_origin},
+      {"agents-dir", "DIR", "deploy every agent bundle (DIR/<slug>/agent.json) found here at start-up",
+       string_flag(&ServeConfig::agents_dir)},
+      {"admin-token-file", "FILE", "bearer token for /_admin/v1 (default DATA_DIR/admin.token, created if absent)",
+       string_flag(&ServeConfig::admin_token_file)},
+      {"workers", "N", "worker threads, each with its own isolates (default: number of cores)",
+       number_flag(1, 256, [](ServeConfig& c, uint64_t v) { c.workers = static_cast<unsigned>(v); })},
+      {"cpu-limit-ms", "MS", "JS CPU time per request (default 50)",
+       number_flag(1, 600'000, [](ServeConfig& c, uint64_t v) { c.limits.cpu_time = milliseconds(v); })},
+      {"wall-limit-ms", "MS", "wall time per request, awaits included (default 30000)",
+       number_flag(1, 3'600'000, [](ServeConfig& c, uint64_t v) { c.limits.wall_time = milliseconds(v); })},
+      {"startup-cpu-limit-ms", "MS", "JS CPU time for evaluating an agent's modules (default 1000)",
+       number_flag(1, 600'000, [](ServeConfig& c, uint64_t v) { c.limits.startup_cpu_time = milliseconds(v); })},
+      {"heap-limit-mb", "MB", "heap per isolate (default 128)",
+       number_flag(16, 16384, [](ServeConfig& c, uint64_t v) { c.limits.heap_bytes = v << 20; })},
+      {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
+       number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
+      {"max-header-bytes", "N", "largest request head; larger gets 431 (default 16384)",
+       number_flag(1024, 1 << 20, [](ServeConfig& c, uint64_t v) { c.max_header_bytes = v; })},
+      {"read-timeout-ms", "MS", "time a client has to send a whole request (default 15000)",
+       number_flag(100, 3'600'000, [](ServeConfig& c, uint64_t v) { c.read_timeout = milliseconds(v); })},
+      {"drain-timeout-ms", "MS", "on SIGTERM, how long in-flight requests may finish (default 35000)",
+       number_flag(0, 3'600'000, [](ServeConfig& c, uint64_t v) { c.drain_timeout = milliseconds(v); })},
+  };
+  return kFlags;
+}
+
+std::string env_name(const std::string& flag) {
+  std::string name = "AGENTGATE_";
+  for (char c : flag) name.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  return name;
+}
+
+}  // namespace
+
+std::string serve_usage() {
+  std::string text =
+      "usage: agentgate serve [flags]\n\n"
+      "Serves deployed agents on /agents/<agent-id>/... and the admin API on /_admin/v1.\n"
+      "Every flag can also be set with an environment variable, e.g. --data-dir as AGENTGATE_DATA_DIR.\n\n"
+      "flags:\n";
+  for (const Flag& flag : flags()) {
+    std::string left = "  --" + flag.name + " " + flag.value_name;
+    left.resize(std::max<size_t>(left.size() + 2, 32), ' ');
+    text += left + flag.help + "\n";
+  }
+  text += "  --quiet                       log warnings and errors only (AGENTGATE_QUIET=1)\n";
+  text += "  --help                        show this help\n";
+  return text;
+}
+
+Result<ServeConfig> parse_serve_args(const std::vector<std::string>& args, const EnvLookup& env) {
+  ServeConfig config;
+  auto apply = [&](const Flag& flag, const std::string& value, const std::string& source) -> Status {
+    if (auto problem = flag.apply(config, value)) return usage_error(source + ": " + *problem);
+    return Ok{};
+  };
+  for (const Flag& flag : flags()) {
+    std::string name = env_name(flag.name);
+    if (auto value = env(name)) {
+      if (auto applied = apply(flag, *value, name); !applied) return applied.error();
+    }
+  }
+  if (auto quiet = env("AGENTGATE_QUIET"); quiet && *quiet != "0" && !quiet->empty()) config.quiet = true;
+
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--quiet") {
+      config.quiet = true;
+      continue;
+    }
+    if (arg.rfind("--", 0) != 0) return usage_error("unexpected argument '" + arg + "' (see agentgate serve --help)");
+    std::string name = arg.substr(2);
+    std::optional<std::string> value;
+    if (size_t eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    auto flag = std::find_if(flags().begin(), flags().end(), [&](const Flag& f) { return f.name == name; });
+    if (flag == flags().end()) return usage_error("unknown flag --" + name + " (see agentgate serve --help)");
+    if (!value) {
+      if (i + 1 >= args.size()) return usage_error("--" + name + " needs a value: --" + name + " " + flag->value_name);
+      value = args[++i];
+    }
+    if (auto applied = apply(*flag, *value, "--" + name); !applied) return applied.error();
+  }
+  if (config.workers == 0) config.workers = std::max(1u, std::thread::hardware_concurrency());
+  return config;
+}
+
+}  // namespace agentgate

@@ -1,0 +1,73 @@
+#include "dispatcher/deploy_service.h"
+
+#include <memory>
+
+#include "common/log.h"
+#include "common/uuid.h"
+#include "deploy/manifest.h"
+
+namespace agentgate {
+
+Result<AgentSpecPtr> DeployService::deploy(std::map<std::string, std::string> files,
+                                           const std::optional<std::string>& expected_id, IsolatePool& checker) {
+  auto parsed = parse_bundle(std::move(files));
+  if (!parsed) return parsed.error();
+  AgentSpec spec = std::move(*parsed);
+
+  std::lock_guard lock(mutex_);
+  if (expected_id) {
+    if (!spec.id.empty() && spec.id != *expected_id) {
+      return Error{"INVALID_BUNDLE", "agent.json: id: \"" + spec.id + "\" does not match the URL's agent " + *expected_id};
+    }
+    spec.id = *expected_id;
+  } else if (spec.id.empty()) {
+    spec.id = registry_.id_for_slug(spec.slug);
+    if (spec.id.empty()) spec.id = new_uuid_v4();
+  }
+  if (auto allowed = registry_.check_install(spec); !allowed) return allowed.error();
+
+  // Load with the next version number so the check runs exactly what will be published.
+  auto candidate = std::make_shared<AgentSpec>(spec);
+  if (auto loaded = checker.check_loads(candidate); !loaded) {
+    return Error{"INVALID_BUNDLE", loaded.error().message};
+  }
+  auto snapshot = registry_.snapshot();
+  auto previous = snapshot->find_by_id(spec.id);
+  spec.version = previous ? previous->version + 1 : 1;
+  spec.deployed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+  if (auto saved = store_.save(spec); !saved) return saved.error();
+  auto installed = registry_.install(std::move(spec));
+  if (installed) {
+    log::info("deployed agent ", (*installed)->slug, " (", (*installed)->id, ") version ", (*installed)->version);
+  }
+  return installed;
+}
+
+Status DeployService::remove(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  if (!registry_.snapshot()->find_by_id(id)) return Error{"NOT_FOUND", "no agent " + id};
+  if (auto removed = store_.remove(id); !removed) return removed;
+  registry_.remove(id);
+  log::info("deleted agent ", id);
+  return Ok{};
+}
+
+Result<size_t> DeployService::restore() {
+  std::lock_guard lock(mutex_);
+  auto stored = store_.load_all();
+  if (!stored) return stored.error();
+  size_t count = 0;
+  for (AgentSpec& spec : *stored) {
+    std::string slug = spec.slug;
+    if (auto installed = registry_.install(std::move(spec)); !installed) {
+      log::error("not restoring agent ", slug, ": ", installed.error().message);
+      continue;
+    }
+    ++count;
+  }
+  return count;
+}
+
+}  // namespace agentgate

@@ -1,0 +1,36 @@
+#pragma once
+// Deploys and deletes agents: validates the bundle, assigns the id, loads it in a scratch isolate
+// (so a module that does not compile never replaces a working version), persists it, then
+// publishes it. Deploys are serialised; a failed deploy changes nothing.
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "common/result.h"
+#include "deploy/agent_registry.h"
+#include "deploy/agent_store.h"
+#include "sandbox/isolate_pool.h"
+
+namespace agentgate {
+
+class DeployService {
+ public:
+  DeployService(AgentRegistry& registry, AgentStore& store) : registry_(registry), store_(store) {}
+
+  // `expected_id`: set when deploying to /agents/<id>; the manifest's id must then match or be absent.
+  // `checker` loads the bundle on the calling thread.
+  Result<AgentSpecPtr> deploy(std::map<std::string, std::string> files, const std::optional<std::string>& expected_id,
+                              IsolatePool& checker);
+  // NOT_FOUND when there is no such agent.
+  Status remove(const std::string& id);
+  // Publishes every stored agent (start-up). Returns how many.
+  Result<size_t> restore();
+
+ private:
+  std::mutex mutex_;
+  AgentRegistry& registry_;
+  AgentStore& store_;
+};
+
+}  // namespace agentgate

@@ -1,0 +1,20 @@
+#pragma once
+// A response the dispatcher composed itself (errors, redirects, admin API), before it becomes a
+// Beast message in the server.
+#include <string>
+
+#include "sandbox/handler_types.h"
+
+namespace agentgate {
+
+struct HttpReply {
+  unsigned status = 200;
+  HeaderList headers;
+  std::string body;
+};
+
+// {"error": {"code": CODE, "message": MESSAGE}} with the given status.
+HttpReply json_error(unsigned status, std::string_view code, std::string_view message);
+HttpReply text_reply(unsigned status, std::string_view body);
+
+}  // namespace agentgate

@@ -1,0 +1,132 @@
+#include "dispatcher/request_dispatcher.h"
+
+#include <algorithm>
+
+#include "common/random.h"
+#include "dispatcher/route.h"
+
+namespace agentgate {
+namespace {
+
+std::string_view find_header(const HeaderList& headers, std::string_view name) {
+  auto it = std::find_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == name; });
+  return it == headers.end() ? std::string_view() : std::string_view(it->second);
+}
+
+// A Host header we are willing to echo into ctx.request.url: host[:port] characters only.
+bool is_plausible_host(std::string_view host) {
+  return !host.empty() && host.size() <= 255 && std::all_of(host.begin(), host.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+           c == ':' || c == '[' || c == ']';
+  });
+}
+
+HttpReply outcome_reply(InvokeOutcome outcome) {
+  switch (outcome.status) {
+    case InvokeStatus::kOk: {
+      HttpReply reply;
+      reply.status = static_cast<unsigned>(outcome.response.status);
+      reply.headers = std::move(outcome.response.headers);
+      reply.body = std::move(outcome.response.body);
+      return reply;
+    }
+    case InvokeStatus::kHandlerError:
+    case InvokeStatus::kStartupError:
+      return text_reply(500, "500 Internal Server Error: the agent's handler failed\n");
+    case InvokeStatus::kCpuLimit:
+      return text_reply(503, "503 Service Unavailable: the agent's handler exceeded its CPU time limit\n");
+    case InvokeStatus::kWallLimit:
+      return text_reply(503, "503 Service Unavailable: the agent's handler did not respond in time\n");
+    case InvokeStatus::kHeapLimit:
+      return text_reply(503, "503 Service Unavailable: the agent's handler exceeded its memory limit\n");
+  }
+  return text_reply(500, "500 Internal Server Error\n");
+}
+
+}  // namespace
+
+RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin,
+                                     IsolatePool& pool)
+    : config_(config), registry_(registry), admin_(admin), pool_(pool), request_id_prefix_(random_hex(4)) {}
+
+const AgentSnapshot& RequestDispatcher::agents() {
+  if (!snapshot_ || snapshot_->generation != registry_.generation()) {
+    snapshot_ = registry_.snapshot();
+    // Let go of isolates for agents that were deleted or redeployed.
+    pool_.sweep([&](const AgentSpec& spec) { return snapshot_->find_by_id(spec.id).get() == &spec; });
+  }
+  return *snapshot_;
+}
+
+std::string RequestDispatcher::next_request_id() {
+  char counter[17];
+  int length = std::snprintf(counter, sizeof counter, "%llx", static_cast<unsigned long long>(++request_counter_));
+  return request_id_prefix_ + "-" + std::string(counter, static_cast<size_t>(length));
+}
+
+std::string RequestDispatcher::origin_for(const IncomingRequest& request) const {
+  if (!config_.public_origin.empty()) return config_.public_origin;
+  if (is_plausible_host(request.host)) return "http://" + request.host;
+  return "http://" + config_.listen_host + ":" + std::to_string(config_.listen_port);
+}
+
+void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(HttpReply)> done) {
+  std::string request_id = next_request_id();
+  auto finish = [&done, &request_id](HttpReply reply) {
+    reply.headers.emplace_back("x-request-id", request_id);
+    done(std::move(reply));
+  };
+
+  if (request.target.rfind(kAdminPrefix, 0) == 0) {
+    AdminRequest admin{request.method, request.target, find_header(request.headers, "authorization"), request.body};
+    finish(admin_.handle(admin, pool_));
+    return;
+  }
+
+  RouteDecision route = route_request(request.method, request.target, agents());
+  using Kind = RouteDecision::Kind;
+  switch (route.kind) {
+    case Kind::kNotAgentPath:
+      finish(text_reply(404, "404 Not Found: agents live under /agents/<agent-id>/\n"));
+      return;
+    case Kind::kBadPath:
+      finish(text_reply(400, "400 Bad Request: '.' and '..' path segments are not allowed\n"));
+      return;
+    case Kind::kAgentNotFound:
+      finish(text_reply(404, "404 Not Found: no such agent\n"));
+      return;
+    case Kind::kNoFunction:
+      finish(text_reply(404, "404 Not Found: no function of this agent serves this path\n"));
+      return;
+    case Kind::kMethodNotAllowed: {
+      HttpReply reply = text_reply(405, "405 Method Not Allowed\n");
+      reply.headers.emplace_back("allow", route.allow);
+      finish(std::move(reply));
+      return;
+    }
+    case Kind::kRedirect: {
+      HttpReply reply = text_reply(308, "308 Permanent Redirect\n");
+      reply.headers.emplace_back("location", route.location);
+      finish(std::move(reply));
+      return;
+    }
+    case Kind::kFunction:
+      break;
+  }
+
+  HandlerRequest handler_request;
+  handler_request.request_id = request_id;
+  handler_request.origin = origin_for(request);
+  handler_request.url = handler_request.origin + request.target;
+  handler_request.method = std::move(request.method);
+  handler_request.headers = std::move(request.headers);
+  handler_request.body = std::move(request.body);
+  pool_.invoke(route.agent, route.function_index, std::move(handler_request),
+               [done = std::move(done), request_id](InvokeOutcome outcome) {
+                 HttpReply reply = outcome_reply(std::move(outcome));
+                 reply.headers.emplace_back("x-request-id", request_id);
+                 done(std::move(reply));
+               });
+}
+
+}  // namespace agentgate

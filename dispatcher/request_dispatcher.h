@@ -1,0 +1,46 @@
+#pragma once
+// One per worker thread: turns a parsed HTTP request into a reply — the admin API, a redirect or
+// error from routing, or an agent function run in this worker's isolates. No Beast here: the server
+// converts to and from these plain values.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "deploy/agent_registry.h"
+#include "dispatcher/admin_api.h"
+#include "dispatcher/config.h"
+#include "dispatcher/http_reply.h"
+#include "sandbox/isolate_pool.h"
+
+namespace agentgate {
+
+struct IncomingRequest {
+  std::string method;
+  std::string target;  // as received: path and query
+  std::string host;    // the Host header
+  HeaderList headers;  // lower-case names
+  std::string body;
+};
+
+class RequestDispatcher {
+ public:
+  RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, IsolatePool& pool);
+
+  // `done` runs exactly once on this worker's thread, possibly before dispatch returns.
+  void dispatch(IncomingRequest request, std::function<void(HttpReply)> done);
+
+ private:
+  const AgentSnapshot& agents();
+  std::string next_request_id();
+  std::string origin_for(const IncomingRequest& request) const;
+
+  const ServeConfig& config_;
+  AgentRegistry& registry_;
+  AdminApi& admin_;
+  IsolatePool& pool_;
+  std::shared_ptr<const AgentSnapshot> snapshot_;  // refreshed when the registry's generation moves
+  std::string request_id_prefix_;
+  uint64_t request_counter_ = 0;
+};
+
+}  // namespace agentgate

@@ -1,0 +1,125 @@
+#include "dispatcher/commands.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "common/log.h"
+#include "deploy/agent_registry.h"
+#include "deploy/agent_store.h"
+#include "deploy/bundle_files.h"
+#include "dispatcher/admin_api.h"
+#include "dispatcher/admin_token.h"
+#include "dispatcher/deploy_service.h"
+#include "dispatcher/server.h"
+#include "kv/rocks_store.h"
+#include "sandbox/isolate_pool.h"
+#include "sandbox/v8_runtime.h"
+
+namespace agentgate {
+namespace {
+
+namespace fs = std::filesystem;
+
+// An event loop for the start-up deploy checks, which never run timers.
+class StartupLoop final : public EventLoop {
+ public:
+  TimerId start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
+  void cancel_timer(TimerId) override {}
+};
+
+void deploy_agents_dir(const std::string& directory, DeployService& deploys, IsolatePool& checker) {
+  std::error_code ec;
+  std::vector<fs::path> bundles;
+  for (const auto& entry : fs::directory_iterator(directory, ec)) {
+    if (entry.is_directory() && fs::exists(entry.path() / "agent.json")) bundles.push_back(entry.path());
+  }
+  if (ec) log::error("--agents-dir ", directory, ": ", ec.message());
+  std::sort(bundles.begin(), bundles.end());
+  for (const auto& bundle : bundles) {
+    auto files = read_bundle_dir(bundle.string());
+    if (!files) {
+      log::error("not deploying ", bundle.string(), ": ", files.error().message);
+      continue;
+    }
+    auto deployed = deploys.deploy(std::move(*files), std::nullopt, checker);
+    if (!deployed) log::error("not deploying ", bundle.string(), ": ", deployed.error().message);
+  }
+}
+
+}  // namespace
+
+int run_serve(const std::vector<std::string>& args) {
+  for (const auto& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::cout << serve_usage();
+      return 0;
+    }
+  }
+  auto parsed = parse_serve_args(args, [](const std::string& name) -> std::optional<std::string> {
+    const char* value = std::getenv(name.c_str());
+    return value ? std::optional<std::string>(value) : std::nullopt;
+  });
+  if (!parsed) {
+    std::cerr << "agentgate serve: " << parsed.error().message << "\n";
+    return 2;
+  }
+  ServeConfig config = std::move(*parsed);
+  if (config.quiet) log::set_min_level(log::Level::kWarn);
+
+  std::error_code ec;
+  fs::create_directories(config.data_dir, ec);
+  if (ec) {
+    std::cerr << "agentgate serve: cannot create --data-dir " << config.data_dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+  std::string token_file = config.admin_token_file.empty() ? (fs::path(config.data_dir) / "admin.token").string()
+                                                           : config.admin_token_file;
+  auto token = load_admin_token(token_file, /*create=*/config.admin_token_file.empty());
+  if (!token) {
+    std::cerr << "agentgate serve: " << token.error().message << "\n";
+    return 1;
+  }
+  auto db = RocksStore::open((fs::path(config.data_dir) / "db").string());
+  if (!db) {
+    std::cerr << "agentgate serve: " << db.error().message << "\n";
+    return 1;
+  }
+
+  V8Runtime v8_runtime;
+  Watchdog watchdog(std::clamp(config.limits.cpu_time / 10, std::chrono::milliseconds(1), std::chrono::milliseconds(10)));
+  AgentRegistry registry;
+  AgentStore store(**db);
+  DeployService deploys(registry, store);
+  if (auto restored = deploys.restore(); restored) {
+    if (*restored) log::info("restored ", *restored, " deployed agents from ", config.data_dir);
+  } else {
+    std::cerr << "agentgate serve: " << restored.error().message << "\n";
+    return 1;
+  }
+  if (!config.agents_dir.empty()) {
+    StartupLoop loop;
+    IsolatePool checker(config.limits, loop, watchdog.new_slot());
+    deploy_agents_dir(config.agents_dir, deploys, checker);
+  }
+
+  AdminApi admin(deploys, registry, std::move(*token));
+  Server server(config, registry, admin, watchdog);
+  if (auto listening = server.listen(); !listening) {
+    std::cerr << "agentgate serve: " << listening.error().message << "\n";
+    return 1;
+  }
+  std::string host = config.listen_host.find(':') != std::string::npos ? "[" + config.listen_host + "]" : config.listen_host;
+  std::string base = "http://" + host + ":" + std::to_string(server.port());
+  std::printf("agentgate listening on %s\n", base.c_str());
+  auto snapshot = registry.snapshot();
+  for (const auto& [id, agent] : snapshot->by_id) {
+    std::printf("  agent %s: %s/agents/%s/\n", agent->slug.c_str(), base.c_str(), id.c_str());
+  }
+  std::printf("  admin token: %s\n", token_file.c_str());
+  std::fflush(stdout);
+  return server.run();
+}
+
+}  // namespace agentgate

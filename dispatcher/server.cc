@@ -1,0 +1,304 @@
+#include "dispatcher/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include <csignal>
+#include <thread>
+#include <unordered_map>
+
+#include "common/log.h"
+#include "dispatcher/request_dispatcher.h"
+#include "sandbox/isolate_pool.h"
+
+namespace agentgate {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+// The sandbox's timers on this worker's io_context.
+class AsioEventLoop final : public EventLoop {
+ public:
+  explicit AsioEventLoop(asio::io_context& io) : io_(io) {}
+
+  TimerId start_timer(std::chrono::milliseconds delay, std::function<void()> fire) override {
+    TimerId id = ++next_id_;
+    auto timer = std::make_unique<asio::steady_timer>(io_, delay);
+    timer->async_wait([this, id, fire = std::move(fire)](boost::system::error_code ec) {
+      if (ec) return;  // cancelled (possibly after this loop was destroyed): touch nothing
+      timers_.erase(id);
+      fire();
+    });
+    timers_.emplace(id, std::move(timer));
+    return id;
+  }
+
+  void cancel_timer(TimerId id) override {
+    if (auto it = timers_.find(id); it != timers_.end()) {
+      it->second->cancel();
+      timers_.erase(it);
+    }
+  }
+
+ private:
+  asio::io_context& io_;
+  std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
+  TimerId next_id_ = 0;
+};
+
+// Waits for RequestDispatcher::dispatch from a coroutine. A reply produced before dispatch returns
+// is posted, so the coroutine never resumes inside its own initiation.
+template <class Token>
+auto async_dispatch(RequestDispatcher& dispatcher, IncomingRequest request, Token&& token) {
+  return asio::async_initiate<Token, void(HttpReply)>(
+      [&dispatcher](auto handler, IncomingRequest request) {
+        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
+        auto inline_call = std::make_shared<bool>(true);
+        dispatcher.dispatch(std::move(request), [shared, inline_call](HttpReply reply) {
+          if (*inline_call) {
+            auto executor = asio::get_associated_executor(*shared);
+            asio::post(executor, [shared, reply = std::move(reply)]() mutable { (*shared)(std::move(reply)); });
+          } else {
+            (*shared)(std::move(reply));
+          }
+        });
+        *inline_call = false;
+      },
+      token, std::move(request));
+}
+
+IncomingRequest to_incoming(http::request<http::string_body>& request) {
+  IncomingRequest incoming;
+  incoming.method = std::string(request.method_string());
+  incoming.target = std::string(request.target());
+  incoming.host = std::string(request[http::field::host]);
+  incoming.headers.reserve(16);
+  for (const auto& field : request) {
+    std::string name(field.name_string());
+    std::transform(name.begin(), name.end(), name.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
+    incoming.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  incoming.body = std::move(request.body());
+  return incoming;
+}
+
+http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bool keep_alive, bool head) {
+  http::response<http::string_body> response;
+  response.version(version);
+  response.result(reply.status);
+  for (auto& [name, value] : reply.headers) response.insert(name, value);
+  response.set(http::field::server, "agentgate");
+  response.keep_alive(keep_alive);
+  bool bodiless = reply.status == 204 || reply.status == 304;
+  response.body() = bodiless ? std::string() : std::move(reply.body);
+  response.prepare_payload();
+  if (head) response.body().clear();  // keeps the Content-Length of the GET response
+  return response;
+}
+
+}  // namespace
+
+class Worker {
+ public:
+  Worker(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, Watchdog::Slot& watchdog)
+      : config_(config),
+        io_(1),
+        acceptor_(io_),
+        loop_(io_),
+        pool_(config.limits, loop_, watchdog),
+        dispatcher_(config, registry, admin, pool_) {}
+
+  ~Worker() {
+    if (thread_.joinable()) thread_.join();
+  }
+
+  Status bind(const tcp::endpoint& endpoint) {
+    boost::system::error_code ec;
+    acceptor_.open(endpoint.protocol(), ec);
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.set_option(reuse_port(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) return Error{"LISTEN_FAILED", "cannot listen on " + endpoint.address().to_string() + ":" +
+                                              std::to_string(endpoint.port()) + ": " + ec.message()};
+    return Ok{};
+  }
+  uint16_t bound_port() const { return acceptor_.local_endpoint().port(); }
+
+  void start() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+
+  // Stop accepting, close idle connections, let busy ones finish their current request.
+  void begin_drain() {
+    asio::post(io_, [this] {
+      draining_ = true;
+      boost::system::error_code ignored;
+      acceptor_.close(ignored);
+      for (auto& [id, session] : sessions_) {
+        if (!session.busy) session.stream->socket().close(ignored);
+      }
+    });
+  }
+  void stop() { io_.stop(); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  // True once no connection is open (read on the worker's thread).
+  std::future<bool> idle() {
+    auto promise = std::make_shared<std::promise<bool>>();
+    auto future = promise->get_future();
+    asio::post(io_, [this, promise] { promise->set_value(sessions_.empty()); });
+    return future;
+  }
+
+ private:
+  struct SessionState {
+    beast::tcp_stream* stream = nullptr;
+    bool busy = false;
+  };
+
+  asio::awaitable<void> accept_loop() {
+    while (!draining_) {
+      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      if (ec) {
+        if (ec == asio::error::operation_aborted || draining_) break;
+        log::warn("accept failed: ", ec.message());
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true), ec);
+      asio::co_spawn(io_, serve_connection(std::move(socket)), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> serve_connection(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    uint64_t session_id = ++next_session_;
+    SessionState& state = sessions_[session_id];
+    state.stream = &stream;
+    beast::flat_buffer buffer;
+    for (;;) {
+      http::request_parser<http::string_body> parser;
+      parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
+      parser.body_limit(config_.max_body_bytes);
+      stream.expires_after(config_.read_timeout);
+      auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      if (read_error) {
+        if (auto status = status_for_read_error(read_error)) {
+          co_await write_reply(stream, text_reply(*status, reason_for(*status)), 11, false, false);
+        }
+        break;
+      }
+      state.busy = true;
+      auto& request = parser.get();
+      bool keep_alive = request.keep_alive();
+      bool head = request.method() == http::verb::head;
+      unsigned version = request.version();
+      HttpReply reply = co_await async_dispatch(dispatcher_, to_incoming(request), asio::use_awaitable);
+      keep_alive = keep_alive && !draining_;
+      bool written = co_await write_reply(stream, std::move(reply), version, keep_alive, head);
+      state.busy = false;
+      if (!written || !keep_alive) break;
+    }
+    boost::system::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    sessions_.erase(session_id);
+  }
+
+  asio::awaitable<bool> write_reply(beast::tcp_stream& stream, HttpReply reply, unsigned version, bool keep_alive,
+                                    bool head) {
+    auto response = to_beast(std::move(reply), version, keep_alive, head);
+    stream.expires_after(config_.read_timeout);
+    auto [ec, bytes] = co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
+    co_return !ec;
+  }
+
+  // Malformed requests get an answer before the connection closes; idle or vanished clients do not.
+  static std::optional<unsigned> status_for_read_error(const boost::system::error_code& ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::error::connection_reset || ec == asio::error::eof || ec == asio::error::bad_descriptor) {
+      return std::nullopt;
+    }
+    if (ec == http::error::body_limit) return 413;
+    if (ec == http::error::header_limit) return 431;
+    return 400;
+  }
+
+  static std::string_view reason_for(unsigned status) {
+    switch (status) {
+      case 413: return "413 Payload Too Large: the request body exceeds the server's limit\n";
+      case 431: return "431 Request Header Fields Too Large\n";
+      default: return "400 Bad Request: malformed HTTP request\n";
+    }
+  }
+
+  const ServeConfig& config_;
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  AsioEventLoop loop_;
+  IsolatePool pool_;
+  RequestDispatcher dispatcher_;
+  std::thread thread_;
+  std::unordered_map<uint64_t, SessionState> sessions_;
+  uint64_t next_session_ = 0;
+  bool draining_ = false;
+};
+
+Server::Server(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, Watchdog& watchdog)
+    : config_(config) {
+  for (unsigned i = 0; i < config.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(config, registry, admin, watchdog.new_slot()));
+  }
+}
+
+Server::~Server() {
+  for (auto& worker : workers_) worker->stop();
+  workers_.clear();
+}
+
+Status Server::listen() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(config_.listen_host, ec);
+  if (ec) return Error{"LISTEN_FAILED", "--listen: '" + config_.listen_host + "' is not an IP address"};
+  // The first socket picks the port (maybe ephemeral); the others join it through SO_REUSEPORT.
+  tcp::endpoint endpoint(address, config_.listen_port);
+  for (auto& worker : workers_) {
+    if (auto bound = worker->bind(endpoint); !bound) return bound;
+    endpoint.port(worker->bound_port());
+  }
+  port_ = endpoint.port();
+  return Ok{};
+}
+
+int Server::run() {
+  asio::io_context signals_io(1);
+  asio::signal_set signals(signals_io, SIGTERM, SIGINT);
+  for (auto& worker : workers_) worker->start();
+
+  int received = 0;
+  signals.async_wait([&](boost::system::error_code ec, int signal) { received = ec ? 0 : signal; });
+  signals_io.run();
+  log::info("received ", received == SIGTERM ? "SIGTERM" : "SIGINT", ": draining in-flight requests");
+
+  for (auto& worker : workers_) worker->begin_drain();
+  auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
+  for (auto& worker : workers_) {
+    while (!worker->idle().get() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  }
+  for (auto& worker : workers_) worker->stop();
+  for (auto& worker : workers_) worker->join();
+  log::info("stopped");
+  return 0;
+}
+
+}  // namespace agentgate

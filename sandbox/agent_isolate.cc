@@ -1,0 +1,505 @@
+#include "sandbox/agent_isolate.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "common/log.h"
+#include "sandbox/bootstrap_source.h"
+#include "sandbox/response_convert.h"
+#include "sandbox/v8_util.h"
+
+namespace agentgate {
+namespace {
+
+using v8::Local;
+using v8::Value;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxTimersPerInvocation = 1000;
+// Extra heap granted when the limit is hit, so that V8 can unwind the terminated script.
+constexpr size_t kHeapGraceBytes = size_t{32} << 20;
+
+AgentIsolate* agent_of(v8::Isolate* isolate) { return static_cast<AgentIsolate*>(IsolateHost::of(isolate)); }
+
+Error module_error(std::string message) { return Error{"MODULE_ERROR", std::move(message)}; }
+
+// "./b.js" imported from "lib/a.js" -> "lib/b.js"; nullopt for bare or escaping specifiers.
+std::optional<std::string> resolve_specifier(const std::string& referrer, const std::string& specifier) {
+  if (specifier.rfind("./", 0) != 0 && specifier.rfind("../", 0) != 0) return std::nullopt;
+  std::vector<std::string> parts;
+  size_t slash = referrer.rfind('/');
+  std::string base = slash == std::string::npos ? "" : referrer.substr(0, slash);
+  std::string joined = base.empty() ? specifier : base + "/" + specifier;
+  size_t pos = 0;
+  while (pos <= joined.size()) {
+    size_t end = joined.find('/', pos);
+    if (end == std::string::npos) end = joined.size();
+    std::string part = joined.substr(pos, end - pos);
+    if (part == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    pos = end + 1;
+  }
+  std::string out;
+  for (const auto& part : parts) out += (out.empty() ? "" : "/") + part;
+  return out;
+}
+
+v8::MaybeLocal<v8::Module> resolve_module(Local<v8::Context> context, Local<v8::String> specifier,
+                                          Local<v8::FixedArray>, Local<v8::Module> referrer);
+
+}  // namespace
+
+AgentIsolate::AgentIsolate(AgentSpecPtr spec, Environment env)
+    : spec_(std::move(spec)), env_(env), allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
+  v8::Isolate::CreateParams params;
+  params.array_buffer_allocator = allocator_.get();
+  params.constraints.ConfigureDefaultsFromHeapSize(0, env_.limits.heap_bytes);
+  isolate_ = v8::Isolate::New(params);
+  isolate_->SetData(0, static_cast<IsolateHost*>(this));
+  isolate_->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  isolate_->AddNearHeapLimitCallback(&AgentIsolate::on_near_heap_limit, this);
+}
+
+AgentIsolate::~AgentIsolate() {
+  for (auto& [id, invocation] : invocations_) env_.loop.cancel_timer(invocation.wall_timer);
+  for (auto& [id, timer] : timers_) env_.loop.cancel_timer(timer.loop_timer);
+  {
+    v8::Isolate::Scope isolate_scope(isolate_);
+    timers_.clear();
+    handlers_.clear();
+    modules_.clear();
+    context_.Reset();
+  }
+  isolate_->RemoveNearHeapLimitCallback(&AgentIsolate::on_near_heap_limit, 0);
+  isolate_->Dispose();
+}
+
+Result<std::shared_ptr<AgentIsolate>> AgentIsolate::create(AgentSpecPtr spec, Environment env) {
+  std::shared_ptr<AgentIsolate> agent(new AgentIsolate(std::move(spec), env));
+  if (auto loaded = agent->load(env.limits.startup_cpu_time); !loaded) return loaded.error();
+  return agent;
+}
+
+Status AgentIsolate::load(std::chrono::milliseconds cpu_budget) {
+  v8::Isolate::Scope isolate_scope(isolate_);
+  v8::HandleScope handle_scope(isolate_);
+  Local<v8::Context> context = v8::Context::New(isolate_);
+  context_.Reset(isolate_, context);
+  v8::Context::Scope context_scope(context);
+
+  if (auto booted = run_bootstrap(); !booted) return booted;
+  for (const FunctionSpec& function : spec_->functions) {
+    if (auto compiled = compile_module_graph(function.module); !compiled) return compiled;
+  }
+  return evaluate_modules(cpu_budget);
+}
+
+Status AgentIsolate::run_bootstrap() {
+  Local<v8::Context> context = isolate_->GetCurrentContext();
+  v8::TryCatch try_catch(isolate_);
+  v8::ScriptOrigin origin(isolate_, v8util::str(isolate_, "agentgate:bootstrap"));
+  Local<v8::Script> script;
+  Local<Value> prelude;
+  Local<Value> native = make_native_bindings(isolate_, context);
+  if (!v8::Script::Compile(context, v8util::str(isolate_, bootstrap_source()), &origin).ToLocal(&script) ||
+      !script->Run(context).ToLocal(&prelude) ||
+      prelude.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &native).IsEmpty()) {
+    return Error{"INTERNAL", "isolate start-up code failed: " + v8util::describe_exception(isolate_, context, try_catch)};
+  }
+  return Ok{};
+}
+
+Status AgentIsolate::compile_module_graph(const std::string& name) {
+  if (modules_.contains(name)) return Ok{};
+  auto file = spec_->files.find(name);
+  if (file == spec_->files.end()) return module_error(name + ": file is not in the bundle");
+  Local<v8::Context> context = isolate_->GetCurrentContext();
+  v8::TryCatch try_catch(isolate_);
+  v8::ScriptOrigin origin(isolate_, v8util::str(isolate_, name), 0, 0, false, -1, Local<Value>(), false, false,
+                          /*is_module=*/true);
+  v8::ScriptCompiler::Source source(v8util::str(isolate_, file->second), origin);
+  Local<v8::Module> module;
+  if (!v8::ScriptCompiler::CompileModule(isolate_, &source).ToLocal(&module)) {
+    return module_error(name + ": does not compile: " + v8util::describe_exception(isolate_, context, try_catch));
+  }
+  modules_.emplace(name, v8::Global<v8::Module>(isolate_, module));
+  module_names_[module->GetIdentityHash()] = name;
+
+  Local<v8::FixedArray> requests = module->GetModuleRequests();
+  for (int i = 0; i < requests->Length(); ++i) {
+    Local<v8::ModuleRequest> request = requests->Get(context, i).As<v8::ModuleRequest>();
+    std::string specifier = v8util::to_string(isolate_, request->GetSpecifier());
+    auto resolved = resolve_specifier(name, specifier);
+    if (!resolved || !spec_->files.contains(*resolved)) {
+      return module_error(name + ": import '" + specifier +
+                          "' must be a relative path (./ or ../) to a file of the bundle");
+    }
+    if (auto compiled = compile_module_graph(*resolved); !compiled) return compiled;
+  }
+  return Ok{};
+}
+
+namespace {
+v8::MaybeLocal<v8::Module> resolve_module(Local<v8::Context> context, Local<v8::String> specifier,
+                                          Local<v8::FixedArray>, Local<v8::Module> referrer) {
+  v8::Isolate* isolate = context->GetIsolate();
+  return agent_of(isolate)->resolve_import(referrer, v8util::to_string(isolate, specifier));
+}
+}  // namespace
+
+v8::MaybeLocal<v8::Module> AgentIsolate::resolve_import(Local<v8::Module> referrer, const std::string& specifier) {
+  auto referrer_name = module_names_.find(referrer->GetIdentityHash());
+  if (referrer_name != module_names_.end()) {
+    if (auto resolved = resolve_specifier(referrer_name->second, specifier)) {
+      if (auto module = modules_.find(*resolved); module != modules_.end()) return module->second.Get(isolate_);
+    }
+  }
+  isolate_->ThrowException(v8::Exception::Error(v8util::str(isolate_, "cannot resolve import '" + specifier + "'")));
+  return {};
+}
+
+Status AgentIsolate::evaluate_modules(std::chrono::milliseconds cpu_budget) {
+  Local<v8::Context> context = isolate_->GetCurrentContext();
+  Status status = Ok{};
+  env_.watchdog.arm(isolate_, Clock::now() + cpu_budget);
+  {
+    v8::TryCatch try_catch(isolate_);
+    for (const FunctionSpec& function : spec_->functions) {
+      Local<v8::Module> module = modules_.at(function.module).Get(isolate_);
+      Local<Value> evaluated;
+      if (module->GetStatus() < v8::Module::kInstantiated &&
+          !module->InstantiateModule(context, resolve_module).FromMaybe(false)) {
+        status = module_error(function.module + ": cannot link: " + v8util::describe_exception(isolate_, context, try_catch));
+        break;
+      }
+      if (!module->Evaluate(context).ToLocal(&evaluated)) {
+        status = module_error(function.module + ": top-level code threw: " +
+                              v8util::describe_exception(isolate_, context, try_catch));
+        break;
+      }
+      isolate_->PerformMicrotaskCheckpoint();
+      if (module->GetStatus() == v8::Module::kErrored) {
+        status = module_error(function.module + ": top-level code threw: " +
+                              v8util::to_string(isolate_, module->GetException()));
+        break;
+      }
+      if (evaluated->IsPromise() && evaluated.As<v8::Promise>()->State() == v8::Promise::kPending) {
+        status = module_error(function.module + ": top-level await did not settle during start-up");
+        break;
+      }
+      Local<Value> handler;
+      Local<v8::Object> exports = module->GetModuleNamespace().As<v8::Object>();
+      if (!exports->Get(context, v8util::str(isolate_, "default")).ToLocal(&handler) || !handler->IsFunction()) {
+        status = module_error(function.module + ": must `export default` the handler function (function \"" +
+                              function.name + "\")");
+        break;
+      }
+      handlers_.emplace_back(isolate_, handler.As<v8::Function>());
+    }
+  }
+  bool fired = env_.watchdog.disarm();
+  if (fired || isolate_->IsExecutionTerminating()) {
+    isolate_->CancelTerminateExecution();
+    if (status) status = module_error("top-level code exceeded the start-up CPU limit");
+    else status = module_error(status.error().message + " (start-up CPU or heap limit reached)");
+  }
+  if (heap_exhausted_) status = module_error("top-level code exceeded the heap limit");
+  return status;
+}
+
+template <class Body>
+void AgentIsolate::run_js(InvocationId attributed, Body&& body) {
+  auto self = shared_from_this();  // a completion may drop the pool's reference; stay alive until we return
+  {
+    v8::Isolate::Scope isolate_scope(isolate_);
+    v8::HandleScope handle_scope(isolate_);
+    Local<v8::Context> context = context_.Get(isolate_);
+    v8::Context::Scope context_scope(context);
+
+    auto invocation = invocations_.find(attributed);
+    auto budget = std::chrono::duration_cast<Clock::duration>(env_.limits.cpu_time);
+    if (invocation != invocations_.end()) budget -= invocation->second.cpu_used;
+    budget = std::max(budget, Clock::duration(std::chrono::milliseconds(1)));
+
+    current_ = attributed;
+    auto start = Clock::now();
+    env_.watchdog.arm(isolate_, start + budget);
+    body(context);
+    if (!isolate_->IsExecutionTerminating()) isolate_->PerformMicrotaskCheckpoint();
+    bool fired = env_.watchdog.disarm();
+    auto elapsed = Clock::now() - start;
+    current_ = 0;
+    if (fired || isolate_->IsExecutionTerminating()) isolate_->CancelTerminateExecution();
+
+    if (auto it = invocations_.find(attributed); it != invocations_.end()) it->second.cpu_used += elapsed;
+    if (heap_exhausted_) {
+      condemn();
+    } else if (fired) {
+      finish(attributed, InvokeOutcome{InvokeStatus::kCpuLimit, {}, "CPU time limit exceeded"});
+    }
+  }
+  deliver_ready();
+}
+
+void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeCompletion done) {
+  if (condemned_) {
+    done(InvokeOutcome{InvokeStatus::kHeapLimit, {}, "isolate discarded after heap exhaustion"});
+    return;
+  }
+  InvocationId id = ++next_invocation_;
+  Invocation& invocation = invocations_[id];
+  invocation.function_index = function_index;
+  invocation.request_id = request.request_id;
+  invocation.body = std::move(request.body);
+  invocation.done = std::move(done);
+  invocation.wall_timer = env_.loop.start_timer(env_.limits.wall_time, [weak = weak_from_this(), id] {
+    if (auto self = weak.lock()) self->on_wall_timeout(id);
+  });
+  run_js(id, [&](Local<v8::Context> context) { start_handler(id, context, request); });
+}
+
+void AgentIsolate::start_handler(InvocationId id, Local<v8::Context> context, const HandlerRequest& request) {
+  const Invocation& invocation = invocations_.at(id);
+  Local<v8::Function> handler = handlers_[invocation.function_index].Get(isolate_);
+  Local<Value> ctx = build_ctx(context, id, request);
+  v8::TryCatch try_catch(isolate_);
+  Local<Value> result;
+  if (!handler->Call(context, v8::Undefined(isolate_), 1, &ctx).ToLocal(&result)) {
+    if (!try_catch.HasTerminated()) {
+      finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "handler threw: " +
+                                                                  v8util::describe_exception(isolate_, context, try_catch)});
+    }
+    return;
+  }
+  if (!result->IsPromise()) {
+    complete(id, context, result);
+    return;
+  }
+  isolate_->PerformMicrotaskCheckpoint();
+  if (!isolate_->IsExecutionTerminating()) settle(id, context, result.As<v8::Promise>());
+}
+
+// Reads a settled promise at once (the common case: no await on real I/O), or subscribes.
+void AgentIsolate::settle(InvocationId id, Local<v8::Context> context, Local<v8::Promise> promise) {
+  switch (promise->State()) {
+    case v8::Promise::kFulfilled:
+      complete(id, context, promise->Result());
+      return;
+    case v8::Promise::kRejected: {
+      promise->MarkAsHandled();
+      v8::Local<v8::Value> reason = promise->Result();
+      std::string detail = reason->IsNativeError()
+                               ? v8util::to_string(isolate_, reason.As<v8::Object>()->Get(context, v8util::str(isolate_, "stack")).FromMaybe(Local<Value>()))
+                               : v8util::to_string(isolate_, reason);
+      finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "handler rejected: " + detail});
+      return;
+    }
+    case v8::Promise::kPending: {
+      Local<Value> data = v8::Number::New(isolate_, static_cast<double>(id));
+      // Only handlers that await real work get here; the id travels as the functions' data.
+      Local<v8::Function> on_fulfilled = v8::Function::New(context, &AgentIsolate::on_fulfilled, data).ToLocalChecked();
+      Local<v8::Function> on_rejected = v8::Function::New(context, &AgentIsolate::on_rejected, data).ToLocalChecked();
+      (void)promise->Then(context, on_fulfilled, on_rejected);
+      return;
+    }
+  }
+}
+
+Local<v8::Object> AgentIsolate::build_ctx(Local<v8::Context> context, InvocationId id, const HandlerRequest& request) {
+  auto set = [&](Local<v8::Object> object, std::string_view key, Local<Value> value) {
+    object->CreateDataProperty(context, v8util::str(isolate_, key), value).Check();
+  };
+  auto text = [&](std::string_view value) -> Local<Value> { return v8util::str(isolate_, value); };
+  const FunctionSpec& function = spec_->functions[invocations_.at(id).function_index];
+
+  Local<v8::Object> headers = v8::Object::New(isolate_);
+  for (size_t i = 0; i < request.headers.size(); ++i) {
+    const auto& [name, value] = request.headers[i];
+    // Repeated fields are combined as RFC 9110 says; cookies with "; " as RFC 6265 does.
+    bool seen_before = std::any_of(request.headers.begin(), request.headers.begin() + static_cast<long>(i),
+                                   [&](const auto& h) { return h.first == name; });
+    if (seen_before) continue;
+    std::string combined = value;
+    for (size_t j = i + 1; j < request.headers.size(); ++j) {
+      if (request.headers[j].first == name) combined += (name == "cookie" ? "; " : ", ") + request.headers[j].second;
+    }
+    set(headers, name, text(combined));
+  }
+
+  Local<v8::Object> req = v8::Object::New(isolate_);
+  set(req, "url", text(request.url));
+  set(req, "method", text(request.method));
+  set(req, "headers", headers);
+  set(req, "body", text(invocations_.at(id).body));
+  req->SetLazyDataProperty(context, v8util::str(isolate_, "bodyBytes"), &AgentIsolate::body_bytes_getter,
+                           v8::Number::New(isolate_, static_cast<double>(id)))
+      .Check();
+
+  Local<v8::Object> auth = v8::Object::New(isolate_);
+  set(auth, "agentId", text(spec_->id));
+  set(auth, "userId", v8::Null(isolate_));
+  set(auth, "user_id", v8::Null(isolate_));
+
+  Local<v8::Object> metadata = v8::Object::New(isolate_);
+  set(metadata, "agentId", text(spec_->id));
+  set(metadata, "agentSlug", text(spec_->slug));
+  set(metadata, "functionName", text(function.name));
+  set(metadata, "requestId", text(request.request_id));
+  set(metadata, "origin", text(request.origin));
+  set(metadata, "basePath", text("/agents/" + spec_->id));
+
+  Local<v8::Object> ctx = v8::Object::New(isolate_);
+  set(ctx, "request", req);
+  set(ctx, "auth", auth);
+  set(ctx, "metadata", metadata);
+  return ctx;
+}
+
+void AgentIsolate::body_bytes_getter(Local<v8::Name>, const v8::PropertyCallbackInfo<Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  AgentIsolate* self = agent_of(isolate);
+  auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
+  auto invocation = self->invocations_.find(id);
+  std::string_view body = invocation == self->invocations_.end() ? std::string_view() : invocation->second.body;
+  auto store = v8::ArrayBuffer::NewBackingStore(isolate, body.size());
+  std::copy(body.begin(), body.end(), static_cast<char*>(store->Data()));
+  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  info.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, body.size()));
+}
+
+void AgentIsolate::on_fulfilled(const v8::FunctionCallbackInfo<Value>& info) {
+  AgentIsolate* self = agent_of(info.GetIsolate());
+  auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
+  self->complete(id, info.GetIsolate()->GetCurrentContext(), info[0]);
+}
+
+void AgentIsolate::on_rejected(const v8::FunctionCallbackInfo<Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  AgentIsolate* self = agent_of(isolate);
+  auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
+  Local<Value> reason = info[0];
+  Local<Value> stack;
+  if (reason->IsNativeError() &&
+      reason.As<v8::Object>()->Get(isolate->GetCurrentContext(), v8util::str(isolate, "stack")).ToLocal(&stack)) {
+    reason = stack;
+  }
+  self->finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "handler rejected: " + v8util::to_string(isolate, reason)});
+}
+
+void AgentIsolate::complete(InvocationId id, Local<v8::Context> context, Local<Value> value) {
+  if (!invocations_.contains(id)) return;
+  v8::TryCatch try_catch(isolate_);
+  auto response = to_handler_response(isolate_, context, value);
+  if (try_catch.HasTerminated()) return;
+  if (!response) {
+    finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "malformed return value: " + response.error().message});
+    return;
+  }
+  finish(id, InvokeOutcome{InvokeStatus::kOk, std::move(*response), {}});
+}
+
+void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
+  auto it = invocations_.find(id);
+  if (it == invocations_.end()) return;  // already finished: the first outcome wins
+  Invocation invocation = std::move(it->second);
+  invocations_.erase(it);
+  env_.loop.cancel_timer(invocation.wall_timer);
+  for (uint32_t timer_id : invocation.timers) {
+    if (auto timer = timers_.find(timer_id); timer != timers_.end()) {
+      env_.loop.cancel_timer(timer->second.loop_timer);
+      timers_.erase(timer);
+    }
+  }
+  if (outcome.status != InvokeStatus::kOk) {
+    log::warn("agent=", spec_->slug, " fn=", spec_->functions[invocation.function_index].name,
+              " req=", invocation.request_id, " failed: ", outcome.detail);
+  }
+  ready_.emplace_back(std::move(invocation.done), std::move(outcome));
+}
+
+void AgentIsolate::condemn() {
+  condemned_ = true;
+  std::vector<InvocationId> live;
+  for (const auto& [id, invocation] : invocations_) live.push_back(id);
+  for (InvocationId id : live) {
+    finish(id, InvokeOutcome{InvokeStatus::kHeapLimit, {}, "heap limit reached; isolate discarded"});
+  }
+}
+
+void AgentIsolate::deliver_ready() {
+  while (!ready_.empty()) {
+    auto batch = std::move(ready_);
+    ready_.clear();
+    for (auto& [done, outcome] : batch) done(std::move(outcome));
+  }
+}
+
+void AgentIsolate::on_wall_timeout(InvocationId id) {
+  {
+    v8::Isolate::Scope isolate_scope(isolate_);
+    finish(id, InvokeOutcome{InvokeStatus::kWallLimit, {}, "wall-time limit exceeded"});
+  }
+  deliver_ready();
+}
+
+uint32_t AgentIsolate::start_timer(Local<v8::Function> callback, std::chrono::milliseconds delay) {
+  auto invocation = invocations_.find(current_);
+  if (invocation == invocations_.end() || invocation->second.timers.size() >= kMaxTimersPerInvocation) return 0;
+  uint32_t id = ++next_timer_;
+  if (id == 0) id = ++next_timer_;
+  Timer& timer = timers_[id];
+  timer.invocation = current_;
+  timer.callback.Reset(isolate_, callback);
+  timer.loop_timer = env_.loop.start_timer(delay, [weak = weak_from_this(), id] {
+    if (auto self = weak.lock()) self->fire_timer(id);
+  });
+  invocation->second.timers.push_back(id);
+  return id;
+}
+
+void AgentIsolate::clear_timer(uint32_t id) {
+  auto timer = timers_.find(id);
+  if (timer == timers_.end()) return;
+  env_.loop.cancel_timer(timer->second.loop_timer);
+  timers_.erase(timer);
+}
+
+void AgentIsolate::fire_timer(uint32_t timer_id) {
+  auto timer = timers_.find(timer_id);
+  if (timer == timers_.end() || condemned_) return;
+  InvocationId owner = timer->second.invocation;
+  run_js(owner, [&](Local<v8::Context> context) {
+    auto it = timers_.find(timer_id);
+    if (it == timers_.end()) return;
+    Local<v8::Function> callback = it->second.callback.Get(isolate_);
+    timers_.erase(it);
+    v8::TryCatch try_catch(isolate_);
+    if (callback->Call(context, v8::Undefined(isolate_), 0, nullptr).IsEmpty() && !try_catch.HasTerminated()) {
+      console_log("error", "uncaught exception in setTimeout callback: " +
+                               v8util::describe_exception(isolate_, context, try_catch));
+    }
+  });
+}
+
+void AgentIsolate::console_log(std::string_view level, std::string_view text) {
+  auto invocation = invocations_.find(current_);
+  std::string_view request_id = invocation == invocations_.end() ? "-" : invocation->second.request_id;
+  std::string_view function =
+      invocation == invocations_.end() ? "-" : spec_->functions[invocation->second.function_index].name;
+  bool truncated = text.size() > env_.limits.max_log_line;
+  log::info("agent=", spec_->slug, " fn=", function, " req=", request_id, " console.", level, ": ",
+            text.substr(0, env_.limits.max_log_line), truncated ? " [truncated]" : "");
+}
+
+size_t AgentIsolate::on_near_heap_limit(void* data, size_t current_limit, size_t) {
+  auto* self = static_cast<AgentIsolate*>(data);
+  self->heap_exhausted_ = true;
+  self->isolate_->TerminateExecution();
+  return current_limit + kHeapGraceBytes;
+}
+
+}  // namespace agentgate

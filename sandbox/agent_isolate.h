@@ -1,0 +1,118 @@
+#pragma once
+// One V8 isolate running one version of one agent. Owned by the IsolatePool of a single worker
+// thread and used only on that thread; holds the agent's modules, the handlers they export, and
+// every invocation in flight. Invocations interleave at await points; each has its own CPU budget
+// (enforced by the watchdog), wall-time budget (an event-loop timer) and timers.
+//
+// Failure modes: a CPU overrun terminates the running JS and fails that invocation (503); heap
+// exhaustion condemns the isolate: every live invocation fails (503) and the pool replaces it.
+#include <v8.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "deploy/agent_spec.h"
+#include "sandbox/globals.h"
+#include "sandbox/handler_types.h"
+#include "sandbox/watchdog.h"
+
+namespace agentgate {
+
+class AgentIsolate final : public IsolateHost, public std::enable_shared_from_this<AgentIsolate> {
+ public:
+  struct Environment {
+    const SandboxLimits& limits;
+    EventLoop& loop;
+    Watchdog::Slot& watchdog;
+  };
+
+  // Creates the isolate, runs the start-up code, then loads and evaluates the agent's modules and
+  // checks each function's module has a default-exported function. Errors (code MODULE_ERROR) name
+  // the file and say what is wrong.
+  static Result<std::shared_ptr<AgentIsolate>> create(AgentSpecPtr spec, Environment env);
+  ~AgentIsolate() override;
+  AgentIsolate(const AgentIsolate&) = delete;
+  AgentIsolate& operator=(const AgentIsolate&) = delete;
+
+  // Runs agent function `function_index` for `request`. `done` is called exactly once, possibly
+  // before invoke returns (a handler that finishes without awaiting anything).
+  void invoke(size_t function_index, HandlerRequest request, InvokeCompletion done);
+
+  bool condemned() const { return condemned_; }
+  size_t live_invocations() const { return invocations_.size(); }
+  const AgentSpecPtr& spec() const { return spec_; }
+
+  // For the module resolve callback: the already compiled module `specifier` names from `referrer`.
+  v8::MaybeLocal<v8::Module> resolve_import(v8::Local<v8::Module> referrer, const std::string& specifier);
+
+  // IsolateHost
+  void console_log(std::string_view level, std::string_view text) override;
+  uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) override;
+  void clear_timer(uint32_t id) override;
+
+ private:
+  using InvocationId = uint64_t;
+  struct Invocation {
+    size_t function_index = 0;
+    std::string request_id;
+    std::string body;  // kept for ctx.request.bodyBytes, built on first access
+    InvokeCompletion done;
+    std::chrono::steady_clock::duration cpu_used{};
+    EventLoop::TimerId wall_timer = 0;
+    std::vector<uint32_t> timers;
+  };
+  struct Timer {
+    InvocationId invocation = 0;
+    v8::Global<v8::Function> callback;
+    EventLoop::TimerId loop_timer = 0;
+  };
+
+  AgentIsolate(AgentSpecPtr spec, Environment env);
+  Status load(std::chrono::milliseconds cpu_budget);
+  Status run_bootstrap();
+  Status compile_module_graph(const std::string& name);
+  Status evaluate_modules(std::chrono::milliseconds cpu_budget);
+
+  // Every entry into JS goes through here: scopes, CPU accounting and the watchdog, the microtask
+  // checkpoint, then delivery of finished invocations once no V8 scope is open.
+  template <class Body>
+  void run_js(InvocationId attributed, Body&& body);
+  void start_handler(InvocationId id, v8::Local<v8::Context> context, const HandlerRequest& request);
+  v8::Local<v8::Object> build_ctx(v8::Local<v8::Context> context, InvocationId id, const HandlerRequest& request);
+  void settle(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Promise> promise);
+  void complete(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Value> value);
+  void finish(InvocationId id, InvokeOutcome outcome);
+  void condemn();
+  void fire_timer(uint32_t timer_id);
+  void on_wall_timeout(InvocationId id);
+  void deliver_ready();
+
+  static void on_fulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void on_rejected(const v8::FunctionCallbackInfo<v8::Value>& info);
+  static void body_bytes_getter(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value>& info);
+  static size_t on_near_heap_limit(void* data, size_t current_limit, size_t initial_limit);
+
+  AgentSpecPtr spec_;
+  Environment env_;
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  std::unordered_map<std::string, v8::Global<v8::Module>> modules_;  // by bundle file name
+  std::unordered_map<int, std::string> module_names_;                  // identity hash -> file name
+  std::vector<v8::Global<v8::Function>> handlers_;                     // by function index
+
+  std::unordered_map<InvocationId, Invocation> invocations_;
+  std::unordered_map<uint32_t, Timer> timers_;
+  std::vector<std::pair<InvokeCompletion, InvokeOutcome>> ready_;
+  InvocationId next_invocation_ = 0;
+  InvocationId current_ = 0;  // the invocation JS is running for, 0 during start-up
+  uint32_t next_timer_ = 0;
+  bool heap_exhausted_ = false;
+  bool condemned_ = false;
+};
+
+}  // namespace agentgate

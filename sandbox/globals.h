@@ -1,0 +1,28 @@
+#pragma once
+// The native half of the isolate's Web APIs (TextEncoder/Decoder, crypto randomness, console,
+// structuredClone, timers). The JS half is sandbox/js/prelude.js, which receives these functions as
+// its `native` argument and exposes standard-shaped globals built on them.
+#include <v8.h>
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace agentgate {
+
+// What native functions need from the isolate that runs them. The isolate's data slot 0 holds it.
+class IsolateHost {
+ public:
+  virtual ~IsolateHost() = default;
+  virtual void console_log(std::string_view level, std::string_view text) = 0;
+  // Returns a timer id > 0, or 0 when the invocation may not start more timers.
+  virtual uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) = 0;
+  virtual void clear_timer(uint32_t id) = 0;
+
+  static IsolateHost* of(v8::Isolate* isolate) { return static_cast<IsolateHost*>(isolate->GetData(0)); }
+};
+
+// Builds the `native` object passed to the prelude.
+v8::Local<v8::Object> make_native_bindings(v8::Isolate* isolate, v8::Local<v8::Context> context);
+
+}  // namespace agentgate

@@ -1,0 +1,67 @@
+#pragma once
+// What crosses the dispatcher/sandbox boundary: plain values, no V8 or Beast types, so the dispatcher
+// never includes V8 and the sandbox never includes Beast.
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace agentgate {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HandlerRequest {
+  std::string request_id;
+  std::string method;
+  std::string url;     // absolute, as the visitor sees it
+  std::string origin;  // scheme://host the visitor used
+  HeaderList headers;  // lower-case names, in arrival order
+  std::string body;
+};
+
+struct HandlerResponse {
+  int status = 200;
+  HeaderList headers;  // validated names and values; set-cookie may repeat
+  std::string body;
+};
+
+enum class InvokeStatus {
+  kOk,
+  kHandlerError,  // threw, rejected, or returned something that is not a response -> 500
+  kStartupError,  // the agent's modules failed to load in this isolate -> 500
+  kCpuLimit,      // JS ran longer than the CPU budget -> 503
+  kWallLimit,     // the invocation did not finish within the wall-time budget -> 503
+  kHeapLimit,     // the isolate ran out of heap and was discarded -> 503
+};
+
+struct InvokeOutcome {
+  InvokeStatus status = InvokeStatus::kOk;
+  HandlerResponse response;  // kOk only
+  std::string detail;        // for the server log: exception text and stack; never sent to visitors
+};
+
+// Called exactly once per invocation, on the worker thread, outside any V8 scope.
+using InvokeCompletion = std::function<void(InvokeOutcome)>;
+
+// Every sandbox limit; each one is a server setting (see dispatcher/config.h).
+struct SandboxLimits {
+  std::chrono::milliseconds cpu_time{50};
+  std::chrono::milliseconds wall_time{30'000};
+  std::chrono::milliseconds startup_cpu_time{1'000};  // evaluating an agent's modules in a new isolate
+  size_t heap_bytes = size_t{128} << 20;
+  size_t max_log_line = 4096;  // console.log output is truncated beyond this
+};
+
+// The worker's event loop, as the sandbox needs it: timers that fire on the same thread.
+class EventLoop {
+ public:
+  using TimerId = uint64_t;
+  virtual ~EventLoop() = default;
+  virtual TimerId start_timer(std::chrono::milliseconds delay, std::function<void()> fire) = 0;
+  virtual void cancel_timer(TimerId id) = 0;
+};
+
+}  // namespace agentgate

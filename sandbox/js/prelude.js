@@ -1,0 +1,150 @@
+// Start-up code of every agent isolate, run once per isolate before the agent's modules.
+// `native` holds the C++ functions (sandbox/globals.cc); it is dropped after start-up, so agent code
+// only sees the standard-shaped globals defined here. The whatwg-url bundle is appended after this
+// file (it needs TextEncoder/TextDecoder) and defines URL and URLSearchParams.
+'use strict';
+
+const define = (name, value) =>
+  Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
+
+// --- Encoding (https://encoding.spec.whatwg.org/), UTF-8 only --------------------------------------
+const utf8Labels = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
+
+class TextEncoder {
+  get encoding() { return 'utf-8'; }
+  encode(input = '') { return native.utf8Encode(String(input)); }
+  encodeInto(source, destination) {
+    if (!(destination instanceof Uint8Array)) throw new TypeError('encodeInto: destination must be a Uint8Array');
+    return native.utf8EncodeInto(String(source), destination);
+  }
+}
+
+const toBytes = (input) => {
+  if (input === undefined) return new Uint8Array(0);
+  if (input instanceof ArrayBuffer) return new Uint8Array(input);
+  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
+  throw new TypeError('TextDecoder.decode: input must be an ArrayBuffer or ArrayBufferView');
+};
+
+class TextDecoder {
+  #fatal; #ignoreBOM;
+  constructor(label = 'utf-8', options = {}) {
+    if (!utf8Labels.has(String(label).trim().toLowerCase())) {
+      throw new RangeError(`TextDecoder: encoding '${label}' is not supported (only utf-8)`);
+    }
+    this.#fatal = Boolean(options?.fatal);
+    this.#ignoreBOM = Boolean(options?.ignoreBOM);
+  }
+  get encoding() { return 'utf-8'; }
+  get fatal() { return this.#fatal; }
+  get ignoreBOM() { return this.#ignoreBOM; }
+  decode(input, options = {}) {
+    if (options?.stream) throw new TypeError('TextDecoder.decode: {stream: true} is not supported');
+    return native.utf8Decode(toBytes(input), this.#fatal, this.#ignoreBOM);
+  }
+}
+define('TextEncoder', TextEncoder);
+define('TextDecoder', TextDecoder);
+
+// --- Forgiving base64 (https://infra.spec.whatwg.org/#forgiving-base64) ---------------------------
+const domException = (message, name) => {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+};
+const base64Alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+const base64Index = new Map([...base64Alphabet].map((c, i) => [c, i]));
+
+define('btoa', function btoa(data) {
+  if (arguments.length === 0) throw new TypeError("btoa: 1 argument required");
+  const text = String(data);
+  let out = '';
+  for (let i = 0; i < text.length; i += 3) {
+    const codes = [text.charCodeAt(i), text.charCodeAt(i + 1), text.charCodeAt(i + 2)];
+    for (let j = 0; j < 3 && i + j < text.length; j++) {
+      if (codes[j] > 0xff) throw domException('btoa: the string contains characters outside of Latin1', 'InvalidCharacterError');
+    }
+    const [a, b = 0, c = 0] = codes.map((v) => (Number.isNaN(v) ? 0 : v));
+    const n = (a << 16) | (b << 8) | c;
+    const remaining = text.length - i;
+    out += base64Alphabet[(n >> 18) & 63] + base64Alphabet[(n >> 12) & 63] +
+      (remaining > 1 ? base64Alphabet[(n >> 6) & 63] : '=') + (remaining > 2 ? base64Alphabet[n & 63] : '=');
+  }
+  return out;
+});
+
+define('atob', function atob(data) {
+  if (arguments.length === 0) throw new TypeError("atob: 1 argument required");
+  let text = String(data).replace(/[\t\n\f\r ]/g, '');
+  if (text.length % 4 === 0) text = text.replace(/={1,2}$/, '');
+  if (text.length % 4 === 1 || /[^A-Za-z0-9+/]/.test(text)) {
+    throw domException('atob: the string to be decoded is not correctly encoded', 'InvalidCharacterError');
+  }
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const c of text) {
+    buffer = (buffer << 6) | base64Index.get(c);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += String.fromCharCode((buffer >> bits) & 0xff);
+    }
+  }
+  return out;
+});
+
+// --- console ------------------------------------------------------------------------------------
+const describe = (value, seen) => {
+  if (typeof value === 'string') return value;
+  if (value instanceof Error) return value.stack || String(value);
+  if (typeof value === 'function') return `[Function ${value.name || 'anonymous'}]`;
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol' || value === null || typeof value !== 'object') return String(value);
+  try {
+    return JSON.stringify(value, (key, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+};
+const format = (args) => args.map((a) => describe(a)).join(' ');
+const consoleObject = {};
+for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'debug'], ['warn', 'warn'], ['error', 'error']]) {
+  consoleObject[method] = (...args) => native.log(level, format(args));
+}
+define('console', consoleObject);
+
+// --- crypto (more of Web Crypto arrives with crypto.subtle) --------------------------------------
+const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
+const cryptoObject = {
+  getRandomValues(array) {
+    if (!integerArrays.some((T) => array instanceof T)) {
+      throw domException('getRandomValues: the argument must be an integer TypedArray', 'TypeMismatchError');
+    }
+    if (array.byteLength > 65536) {
+      throw domException('getRandomValues: at most 65536 bytes per call', 'QuotaExceededError');
+    }
+    native.fillRandom(array);
+    return array;
+  },
+  randomUUID() { return native.randomUUID(); },
+};
+define('crypto', cryptoObject);
+
+// --- structured clone, microtasks, timers --------------------------------------------------------
+define('structuredClone', function structuredClone(value, options) {
+  if (options?.transfer?.length) throw new TypeError('structuredClone: transfer is not supported');
+  return native.structuredClone(value);
+});
+define('queueMicrotask', function queueMicrotask(callback) {
+  if (typeof callback !== 'function') throw new TypeError('queueMicrotask: callback must be a function');
+  native.queueMicrotask(callback);
+});
+define('setTimeout', function setTimeout(callback, delay = 0, ...args) {
+  if (typeof callback !== 'function') throw new TypeError('setTimeout: callback must be a function (strings are not evaluated)');
+  const ms = Math.max(0, Math.min(Number(delay) || 0, 2 ** 31 - 1));
+  return native.setTimeout(args.length ? () => callback(...args) : callback, ms);
+});
+define('clearTimeout', function clearTimeout(id) {
+  if (typeof id === 'number') native.clearTimeout(id);
+});
