@@ -46,8 +46,12 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin,
-                                     IsolatePool& pool)
-    : config_(config), registry_(registry), admin_(admin), pool_(pool), request_id_prefix_(random_hex(4)) {}
+                                     EventLoop& loop, Watchdog::Slot& watchdog)
+    : config_(config),
+      registry_(registry),
+      admin_(admin),
+      pool_(config.limits, loop, watchdog),
+      request_id_prefix_(random_hex(4)) {}
 
 const AgentSnapshot& RequestDispatcher::agents() {
   if (!snapshot_ || snapshot_->generation != registry_.generation()) {

@@ -10,24 +10,18 @@
 #include "dispatcher/admin_api.h"
 #include "dispatcher/config.h"
 #include "dispatcher/http_reply.h"
+#include "dispatcher/request_handler.h"
 #include "sandbox/isolate_pool.h"
+#include "sandbox/watchdog.h"
 
 namespace agentgate {
 
-struct IncomingRequest {
-  std::string method;
-  std::string target;  // as received: path and query
-  std::string host;    // the Host header
-  HeaderList headers;  // lower-case names
-  std::string body;
-};
-
-class RequestDispatcher {
+class RequestDispatcher final : public RequestHandler {
  public:
-  RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, IsolatePool& pool);
+  RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, EventLoop& loop,
+                    Watchdog::Slot& watchdog);
 
-  // `done` runs exactly once on this worker's thread, possibly before dispatch returns.
-  void dispatch(IncomingRequest request, std::function<void(HttpReply)> done);
+  void dispatch(IncomingRequest request, std::function<void(HttpReply)> done) override;
 
  private:
   const AgentSnapshot& agents();
@@ -37,7 +31,7 @@ class RequestDispatcher {
   const ServeConfig& config_;
   AgentRegistry& registry_;
   AdminApi& admin_;
-  IsolatePool& pool_;
+  IsolatePool pool_;
   std::shared_ptr<const AgentSnapshot> snapshot_;  // refreshed when the registry's generation moves
   std::string request_id_prefix_;
   uint64_t request_counter_ = 0;

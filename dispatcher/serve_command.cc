@@ -12,6 +12,7 @@
 #include "dispatcher/admin_api.h"
 #include "dispatcher/admin_token.h"
 #include "dispatcher/deploy_service.h"
+#include "dispatcher/request_dispatcher.h"
 #include "dispatcher/server.h"
 #include "kv/rocks_store.h"
 #include "sandbox/isolate_pool.h"
@@ -105,7 +106,9 @@ int run_serve(const std::vector<std::string>& args) {
   }
 
   AdminApi admin(deploys, registry, std::move(*token));
-  Server server(config, registry, admin, watchdog);
+  Server server(config, [&](EventLoop& loop) {
+    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot());
+  });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "agentgate serve: " << listening.error().message << "\n";
     return 1;

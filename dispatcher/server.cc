@@ -9,8 +9,6 @@
 #include <unordered_map>
 
 #include "common/log.h"
-#include "dispatcher/request_dispatcher.h"
-#include "sandbox/isolate_pool.h"
 
 namespace agentgate {
 
@@ -56,7 +54,7 @@ class AsioEventLoop final : public EventLoop {
 // Waits for RequestDispatcher::dispatch from a coroutine. A reply produced before dispatch returns
 // is posted, so the coroutine never resumes inside its own initiation.
 template <class Token>
-auto async_dispatch(RequestDispatcher& dispatcher, IncomingRequest request, Token&& token) {
+auto async_dispatch(RequestHandler& dispatcher, IncomingRequest request, Token&& token) {
   return asio::async_initiate<Token, void(HttpReply)>(
       [&dispatcher](auto handler, IncomingRequest request) {
         auto shared = std::make_shared<decltype(handler)>(std::move(handler));
@@ -107,13 +105,8 @@ http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bo
 
 class Worker {
  public:
-  Worker(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, Watchdog::Slot& watchdog)
-      : config_(config),
-        io_(1),
-        acceptor_(io_),
-        loop_(io_),
-        pool_(config.limits, loop_, watchdog),
-        dispatcher_(config, registry, admin, pool_) {}
+  Worker(const ServeConfig& config, const Server::HandlerFactory& make_handler)
+      : config_(config), io_(1), acceptor_(io_), loop_(io_), handler_(make_handler(loop_)) {}
 
   ~Worker() {
     if (thread_.joinable()) thread_.join();
@@ -202,7 +195,7 @@ class Worker {
       bool keep_alive = request.keep_alive();
       bool head = request.method() == http::verb::head;
       unsigned version = request.version();
-      HttpReply reply = co_await async_dispatch(dispatcher_, to_incoming(request), asio::use_awaitable);
+      HttpReply reply = co_await async_dispatch(*handler_, to_incoming(request), asio::use_awaitable);
       keep_alive = keep_alive && !draining_;
       bool written = co_await write_reply(stream, std::move(reply), version, keep_alive, head);
       state.busy = false;
@@ -244,19 +237,15 @@ class Worker {
   asio::io_context io_;
   tcp::acceptor acceptor_;
   AsioEventLoop loop_;
-  IsolatePool pool_;
-  RequestDispatcher dispatcher_;
+  std::unique_ptr<RequestHandler> handler_;
   std::thread thread_;
   std::unordered_map<uint64_t, SessionState> sessions_;
   uint64_t next_session_ = 0;
   bool draining_ = false;
 };
 
-Server::Server(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, Watchdog& watchdog)
-    : config_(config) {
-  for (unsigned i = 0; i < config.workers; ++i) {
-    workers_.push_back(std::make_unique<Worker>(config, registry, admin, watchdog.new_slot()));
-  }
+Server::Server(const ServeConfig& config, const HandlerFactory& make_handler) : config_(config) {
+  for (unsigned i = 0; i < config.workers; ++i) workers_.push_back(std::make_unique<Worker>(config, make_handler));
 }
 
 Server::~Server() {

@@ -6,11 +6,11 @@
 #include <memory>
 #include <vector>
 
+#include <functional>
+
 #include "common/result.h"
-#include "deploy/agent_registry.h"
-#include "dispatcher/admin_api.h"
 #include "dispatcher/config.h"
-#include "sandbox/watchdog.h"
+#include "dispatcher/request_handler.h"
 
 namespace agentgate {
 
@@ -18,7 +18,9 @@ class Worker;
 
 class Server {
  public:
-  Server(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, Watchdog& watchdog);
+  // `make_handler` runs once per worker, on the calling thread, with that worker's event loop.
+  using HandlerFactory = std::function<std::unique_ptr<RequestHandler>(EventLoop& loop)>;
+  Server(const ServeConfig& config, const HandlerFactory& make_handler);
   ~Server();
 
   // Binds every worker's socket. Afterwards port() is the real port (useful with --listen ...:0).

@@ -71,6 +71,8 @@ AgentIsolate::~AgentIsolate() {
     v8::Isolate::Scope isolate_scope(isolate_);
     timers_.clear();
     handlers_.clear();
+    context_makers_.clear();
+    hooks_.Reset();
     modules_.clear();
     context_.Reset();
   }
@@ -104,12 +106,16 @@ Status AgentIsolate::run_bootstrap() {
   v8::ScriptOrigin origin(isolate_, v8util::str(isolate_, "agentgate:bootstrap"));
   Local<v8::Script> script;
   Local<Value> prelude;
+  Local<Value> hooks;
   Local<Value> native = make_native_bindings(isolate_, context);
   if (!v8::Script::Compile(context, v8util::str(isolate_, bootstrap_source()), &origin).ToLocal(&script) ||
       !script->Run(context).ToLocal(&prelude) ||
-      prelude.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &native).IsEmpty()) {
+      !prelude.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &native).ToLocal(&hooks) ||
+      !hooks->IsObject()) {
     return Error{"INTERNAL", "isolate start-up code failed: " + v8util::describe_exception(isolate_, context, try_catch)};
   }
+  hooks_.Reset(isolate_, hooks.As<v8::Object>());
+  response_keys_.init(isolate_);
   return Ok{};
 }
 
@@ -199,6 +205,15 @@ Status AgentIsolate::evaluate_modules(std::chrono::milliseconds cpu_budget) {
         break;
       }
       handlers_.emplace_back(isolate_, handler.As<v8::Function>());
+      Local<Value> factory, maker;
+      Local<Value> factory_args[] = {v8util::str(isolate_, spec_->id), v8util::str(isolate_, spec_->slug),
+                                     v8util::str(isolate_, function.name), v8util::str(isolate_, "/agents/" + spec_->id)};
+      if (!hooks_.Get(isolate_)->Get(context, v8util::str(isolate_, "contextFactory")).ToLocal(&factory) ||
+          !factory.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 4, factory_args).ToLocal(&maker)) {
+        status = Error{"INTERNAL", "ctx factory failed"};
+        break;
+      }
+      context_makers_.emplace_back(isolate_, maker.As<v8::Function>());
     }
   }
   bool fired = env_.watchdog.disarm();
@@ -309,66 +324,42 @@ void AgentIsolate::settle(InvocationId id, Local<v8::Context> context, Local<v8:
   }
 }
 
-Local<v8::Object> AgentIsolate::build_ctx(Local<v8::Context> context, InvocationId id, const HandlerRequest& request) {
-  auto set = [&](Local<v8::Object> object, std::string_view key, Local<Value> value) {
-    object->CreateDataProperty(context, v8util::str(isolate_, key), value).Check();
-  };
-  auto text = [&](std::string_view value) -> Local<Value> { return v8util::str(isolate_, value); };
-  const FunctionSpec& function = spec_->functions[invocations_.at(id).function_index];
+// Header values are nearly always ASCII: a one-byte string skips UTF-8 decoding.
+static Local<v8::String> header_string(v8::Isolate* isolate, std::string_view text) {
+  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii) return v8util::str(isolate, text);
+  return v8::String::NewFromOneByte(isolate, reinterpret_cast<const uint8_t*>(text.data()), v8::NewStringType::kNormal,
+                                    static_cast<int>(text.size()))
+      .ToLocalChecked();
+}
 
-  Local<v8::Object> headers = v8::Object::New(isolate_);
-  for (size_t i = 0; i < request.headers.size(); ++i) {
-    const auto& [name, value] = request.headers[i];
-    // Repeated fields are combined as RFC 9110 says; cookies with "; " as RFC 6265 does.
-    bool seen_before = std::any_of(request.headers.begin(), request.headers.begin() + static_cast<long>(i),
-                                   [&](const auto& h) { return h.first == name; });
-    if (seen_before) continue;
-    std::string combined = value;
-    for (size_t j = i + 1; j < request.headers.size(); ++j) {
-      if (request.headers[j].first == name) combined += (name == "cookie" ? "; " : ", ") + request.headers[j].second;
-    }
-    set(headers, name, text(combined));
+Local<Value> AgentIsolate::build_ctx(Local<v8::Context> context, InvocationId id, const HandlerRequest& request) {
+  const Invocation& invocation = invocations_.at(id);
+  std::vector<Local<Value>> header_pairs;
+  header_pairs.reserve(request.headers.size() * 2);
+  for (const auto& [name, value] : request.headers) {
+    header_pairs.push_back(header_string(isolate_, name));
+    header_pairs.push_back(header_string(isolate_, value));
   }
-
-  Local<v8::Object> req = v8::Object::New(isolate_);
-  set(req, "url", text(request.url));
-  set(req, "method", text(request.method));
-  set(req, "headers", headers);
-  set(req, "body", text(invocations_.at(id).body));
-  req->SetLazyDataProperty(context, v8util::str(isolate_, "bodyBytes"), &AgentIsolate::body_bytes_getter,
-                           v8::Number::New(isolate_, static_cast<double>(id)))
-      .Check();
-
-  Local<v8::Object> auth = v8::Object::New(isolate_);
-  set(auth, "agentId", text(spec_->id));
-  set(auth, "userId", v8::Null(isolate_));
-  set(auth, "user_id", v8::Null(isolate_));
-
-  Local<v8::Object> metadata = v8::Object::New(isolate_);
-  set(metadata, "agentId", text(spec_->id));
-  set(metadata, "agentSlug", text(spec_->slug));
-  set(metadata, "functionName", text(function.name));
-  set(metadata, "requestId", text(request.request_id));
-  set(metadata, "origin", text(request.origin));
-  set(metadata, "basePath", text("/agents/" + spec_->id));
-
-  Local<v8::Object> ctx = v8::Object::New(isolate_);
-  set(ctx, "request", req);
-  set(ctx, "auth", auth);
-  set(ctx, "metadata", metadata);
+  Local<Value> args[] = {
+      v8util::str(isolate_, request.url),
+      header_string(isolate_, request.method),
+      v8::Array::New(isolate_, header_pairs.data(), header_pairs.size()),
+      v8util::str(isolate_, invocation.body),
+      header_string(isolate_, request.request_id),
+      header_string(isolate_, request.origin),
+      v8::Number::New(isolate_, static_cast<double>(id)),
+  };
+  Local<Value> ctx;
+  if (!context_makers_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), 7, args).ToLocal(&ctx)) {
+    return v8::Undefined(isolate_);
+  }
   return ctx;
 }
 
-void AgentIsolate::body_bytes_getter(Local<v8::Name>, const v8::PropertyCallbackInfo<Value>& info) {
-  v8::Isolate* isolate = info.GetIsolate();
-  AgentIsolate* self = agent_of(isolate);
-  auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
-  auto invocation = self->invocations_.find(id);
-  std::string_view body = invocation == self->invocations_.end() ? std::string_view() : invocation->second.body;
-  auto store = v8::ArrayBuffer::NewBackingStore(isolate, body.size());
-  std::copy(body.begin(), body.end(), static_cast<char*>(store->Data()));
-  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
-  info.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, body.size()));
+std::string_view AgentIsolate::request_body(uint64_t invocation) {
+  auto it = invocations_.find(invocation);
+  return it == invocations_.end() ? std::string_view() : std::string_view(it->second.body);
 }
 
 void AgentIsolate::on_fulfilled(const v8::FunctionCallbackInfo<Value>& info) {
@@ -393,7 +384,7 @@ void AgentIsolate::on_rejected(const v8::FunctionCallbackInfo<Value>& info) {
 void AgentIsolate::complete(InvocationId id, Local<v8::Context> context, Local<Value> value) {
   if (!invocations_.contains(id)) return;
   v8::TryCatch try_catch(isolate_);
-  auto response = to_handler_response(isolate_, context, value);
+  auto response = to_handler_response(isolate_, context, value, response_keys_);
   if (try_catch.HasTerminated()) return;
   if (!response) {
     finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "malformed return value: " + response.error().message});

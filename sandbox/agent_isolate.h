@@ -18,6 +18,7 @@
 #include "deploy/agent_spec.h"
 #include "sandbox/globals.h"
 #include "sandbox/handler_types.h"
+#include "sandbox/response_convert.h"
 #include "sandbox/watchdog.h"
 
 namespace agentgate {
@@ -53,6 +54,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void console_log(std::string_view level, std::string_view text) override;
   uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) override;
   void clear_timer(uint32_t id) override;
+  std::string_view request_body(uint64_t invocation) override;
 
  private:
   using InvocationId = uint64_t;
@@ -82,7 +84,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   template <class Body>
   void run_js(InvocationId attributed, Body&& body);
   void start_handler(InvocationId id, v8::Local<v8::Context> context, const HandlerRequest& request);
-  v8::Local<v8::Object> build_ctx(v8::Local<v8::Context> context, InvocationId id, const HandlerRequest& request);
+  v8::Local<v8::Value> build_ctx(v8::Local<v8::Context> context, InvocationId id, const HandlerRequest& request);
   void settle(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Promise> promise);
   void complete(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Value> value);
   void finish(InvocationId id, InvokeOutcome outcome);
@@ -93,7 +95,6 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
 
   static void on_fulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void on_rejected(const v8::FunctionCallbackInfo<v8::Value>& info);
-  static void body_bytes_getter(v8::Local<v8::Name> name, const v8::PropertyCallbackInfo<v8::Value>& info);
   static size_t on_near_heap_limit(void* data, size_t current_limit, size_t initial_limit);
 
   AgentSpecPtr spec_;
@@ -104,6 +105,9 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   std::unordered_map<std::string, v8::Global<v8::Module>> modules_;  // by bundle file name
   std::unordered_map<int, std::string> module_names_;                  // identity hash -> file name
   std::vector<v8::Global<v8::Function>> handlers_;                     // by function index
+  std::vector<v8::Global<v8::Function>> context_makers_;               // by function index, see prelude.js
+  v8::Global<v8::Object> hooks_;                                       // what the start-up code returned
+  ResponseKeys response_keys_;
 
   std::unordered_map<InvocationId, Invocation> invocations_;
   std::unordered_map<uint32_t, Timer> timers_;

@@ -113,6 +113,16 @@ void structured_clone(const FunctionCallbackInfo<Value>& args) {
   }
 }
 
+void body_bytes(const FunctionCallbackInfo<Value>& args) {
+  v8::Isolate* isolate = args.GetIsolate();
+  auto invocation = static_cast<uint64_t>(args[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0));
+  std::string_view body = IsolateHost::of(isolate)->request_body(invocation);
+  auto store = v8::ArrayBuffer::NewBackingStore(isolate, body.size());
+  std::memcpy(store->Data(), body.data(), body.size());
+  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  args.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, body.size()));
+}
+
 void queue_microtask(const FunctionCallbackInfo<Value>& args) {
   args.GetIsolate()->EnqueueMicrotask(args[0].As<v8::Function>());
 }
@@ -151,6 +161,7 @@ Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> 
   bind("randomUUID", random_uuid);
   bind("structuredClone", structured_clone);
   bind("queueMicrotask", queue_microtask);
+  bind("bodyBytes", body_bytes);
   bind("setTimeout", set_timeout);
   bind("clearTimeout", clear_timeout);
   return native;

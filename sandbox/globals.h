@@ -18,6 +18,8 @@ class IsolateHost {
   // Returns a timer id > 0, or 0 when the invocation may not start more timers.
   virtual uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) = 0;
   virtual void clear_timer(uint32_t id) = 0;
+  // The raw body of a live invocation ("" once it has finished).
+  virtual std::string_view request_body(uint64_t invocation) = 0;
 
   static IsolateHost* of(v8::Isolate* isolate) { return static_cast<IsolateHost*>(isolate->GetData(0)); }
 };

@@ -114,16 +114,26 @@ Result<Ok> read_body(v8::Isolate* isolate, Local<v8::Context> context, Local<Val
 
 }  // namespace
 
-Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, Local<v8::Context> context, Local<Value> value) {
+void ResponseKeys::init(v8::Isolate* isolate) {
+  auto interned = [&](const char* name) {
+    return v8::Eternal<v8::String>(isolate, v8::String::NewFromUtf8(isolate, name, v8::NewStringType::kInternalized).ToLocalChecked());
+  };
+  status = interned("status");
+  headers = interned("headers");
+  body = interned("body");
+}
+
+Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, Local<v8::Context> context, Local<Value> value,
+                                            const ResponseKeys& keys) {
   if (!value->IsObject() || value->IsArray() || value->IsFunction()) {
     return bad("the handler must return an object such as { status, headers, body }");
   }
   Local<v8::Object> object = value.As<v8::Object>();
   HandlerResponse response;
   Local<Value> status, headers, body;
-  if (!object->Get(context, v8util::str(isolate, "status")).ToLocal(&status) ||
-      !object->Get(context, v8util::str(isolate, "headers")).ToLocal(&headers) ||
-      !object->Get(context, v8util::str(isolate, "body")).ToLocal(&body)) {
+  if (!object->Get(context, keys.status.Get(isolate)).ToLocal(&status) ||
+      !object->Get(context, keys.headers.Get(isolate)).ToLocal(&headers) ||
+      !object->Get(context, keys.body.Get(isolate)).ToLocal(&body)) {
     return bad("reading the returned object threw");
   }
   if (!status->IsUndefined()) {

@@ -8,7 +8,13 @@
 
 namespace agentgate {
 
+// The property names read from every response, internalised once per isolate.
+struct ResponseKeys {
+  v8::Eternal<v8::String> status, headers, body;
+  void init(v8::Isolate* isolate);
+};
+
 Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, v8::Local<v8::Context> context,
-                                            v8::Local<v8::Value> value);
+                                            v8::Local<v8::Value> value, const ResponseKeys& keys);
 
 }  // namespace agentgate

@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const [prelude, url, out] = process.argv.slice(2);
-const source = `(function (native) {\n${readFileSync(prelude, 'utf8')}\n${readFileSync(url, 'utf8')}\n})`;
+const source = `(function (native) {\n${readFileSync(prelude, 'utf8')}\n${readFileSync(url, 'utf8')}\nreturn hooks;\n})`;
 const delimiter = 'agentgate_js';
 if (source.includes(`)${delimiter}"`)) throw new Error('bootstrap source contains the raw-string delimiter');
 // GCC accepts long raw string literals; split anyway to keep each literal reasonable.

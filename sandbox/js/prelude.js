@@ -7,6 +7,38 @@
 const define = (name, value) =>
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
 
+// Hooks the C++ side calls; returned by the start-up function (see embed.mjs), never global.
+const hooks = {};
+
+// --- ctx ----------------------------------------------------------------------------------------
+// One factory per agent function, made once per isolate; the per-request values arrive as
+// arguments. Object literals of one shape keep V8's inline caches warm on the hot path.
+hooks.contextFactory = (agentId, agentSlug, functionName, basePath) =>
+  (url, method, headerPairs, body, requestId, origin, invocation) => {
+    const headers = {};
+    for (let i = 0; i < headerPairs.length; i += 2) {
+      const name = headerPairs[i];
+      const value = headerPairs[i + 1];
+      if (Object.hasOwn(headers, name)) {
+        // Repeated fields combine as RFC 9110 says; cookies with "; " as RFC 6265 does.
+        headers[name] += (name === 'cookie' ? '; ' : ', ') + value;
+      } else if (name === '__proto__') {
+        Object.defineProperty(headers, name, { value, writable: true, enumerable: true, configurable: true });
+      } else {
+        headers[name] = value;
+      }
+    }
+    let bytes;
+    return {
+      request: {
+        url, method, headers, body,
+        get bodyBytes() { return (bytes ??= native.bodyBytes(invocation)); },
+      },
+      auth: { agentId, userId: null, user_id: null },
+      metadata: { agentId, agentSlug, functionName, requestId, origin, basePath },
+    };
+  };
+
 // --- Encoding (https://encoding.spec.whatwg.org/), UTF-8 only --------------------------------------
 const utf8Labels = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
 

@@ -1,0 +1,38 @@
+// The benchmark baseline: agentgate's own HTTP front end (same workers, sockets and Beast session
+// code) answering every request natively with the bytes the hello agent returns — no JS.
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "dispatcher/server.h"
+
+namespace {
+
+class HelloHandler final : public agentgate::RequestHandler {
+ public:
+  void dispatch(agentgate::IncomingRequest, std::function<void(agentgate::HttpReply)> done) override {
+    agentgate::HttpReply reply;
+    reply.headers.emplace_back("content-type", "text/plain");
+    reply.body = "Hello, world!\n";
+    done(std::move(reply));
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto config = agentgate::parse_serve_args(args, [](const std::string&) { return std::nullopt; });
+  if (!config) {
+    std::cerr << "bare_server: " << config.error().message << "\n";
+    return 2;
+  }
+  agentgate::Server server(*config, [](agentgate::EventLoop&) { return std::make_unique<HelloHandler>(); });
+  if (auto listening = server.listen(); !listening) {
+    std::cerr << "bare_server: " << listening.error().message << "\n";
+    return 1;
+  }
+  std::printf("agentgate listening on http://%s:%u\n", config->listen_host.c_str(), server.port());
+  std::fflush(stdout);
+  return server.run();
+}
