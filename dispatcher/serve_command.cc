@@ -118,7 +118,9 @@ int run_serve(const std::vector<std::string>& args) {
   std::printf("agentgate listening on %s\n", base.c_str());
   auto snapshot = registry.snapshot();
   for (const auto& [id, agent] : snapshot->by_id) {
-    std::printf("  agent %s: %s/agents/%s/\n", agent->slug.c_str(), base.c_str(), id.c_str());
+    // Point at the first function: that is the page to open.
+    std::string path = agent->functions.empty() ? "" : agent->functions.front().prefix;
+    std::printf("  agent %s: open %s/agents/%s%s/\n", agent->slug.c_str(), base.c_str(), id.c_str(), path.c_str());
   }
   std::printf("  admin token: %s\n", token_file.c_str());
   std::fflush(stdout);
