@@ -21,6 +21,16 @@ namespace {
 
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
+// Concrete executor types instead of any_io_executor: no type erasure on the request path.
+using Executor = asio::io_context::executor_type;
+using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
+using Socket = asio::basic_stream_socket<tcp, Executor>;
+using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
+template <class T>
+using Task = asio::awaitable<T, Executor>;
+constexpr auto kUseTask = asio::use_awaitable_t<Executor>{};
+constexpr auto kUseTaskTuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});
+
 // The sandbox's timers on this worker's io_context.
 class AsioEventLoop final : public EventLoop {
  public:
@@ -106,7 +116,12 @@ http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bo
 class Worker {
  public:
   Worker(const ServeConfig& config, const Server::HandlerFactory& make_handler)
-      : config_(config), io_(1), acceptor_(io_), loop_(io_), handler_(make_handler(loop_)) {}
+      // Each worker's sockets are touched only by its own thread: no reactor locking needed.
+      : config_(config),
+        io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
+        acceptor_(io_.get_executor()),
+        loop_(io_),
+        handler_(make_handler(loop_)) {}
 
   ~Worker() {
     if (thread_.joinable()) thread_.join();
@@ -155,13 +170,13 @@ class Worker {
 
  private:
   struct SessionState {
-    beast::tcp_stream* stream = nullptr;
+    Stream* stream = nullptr;
     bool busy = false;
   };
 
-  asio::awaitable<void> accept_loop() {
+  Task<void> accept_loop() {
     while (!draining_) {
-      auto [ec, socket] = co_await acceptor_.async_accept(asio::as_tuple(asio::use_awaitable));
+      auto [ec, socket] = co_await acceptor_.async_accept(kUseTaskTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || draining_) break;
         log::warn("accept failed: ", ec.message());
@@ -172,8 +187,8 @@ class Worker {
     }
   }
 
-  asio::awaitable<void> serve_connection(tcp::socket socket) {
-    beast::tcp_stream stream(std::move(socket));
+  Task<void> serve_connection(Socket socket) {
+    Stream stream(std::move(socket));
     uint64_t session_id = ++next_session_;
     SessionState& state = sessions_[session_id];
     state.stream = &stream;
@@ -183,7 +198,7 @@ class Worker {
       parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
       parser.body_limit(config_.max_body_bytes);
       stream.expires_after(config_.read_timeout);
-      auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, asio::as_tuple(asio::use_awaitable));
+      auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, kUseTaskTuple);
       if (read_error) {
         if (auto status = status_for_read_error(read_error)) {
           co_await write_reply(stream, text_reply(*status, reason_for(*status)), 11, false, false);
@@ -195,7 +210,7 @@ class Worker {
       bool keep_alive = request.keep_alive();
       bool head = request.method() == http::verb::head;
       unsigned version = request.version();
-      HttpReply reply = co_await async_dispatch(*handler_, to_incoming(request), asio::use_awaitable);
+      HttpReply reply = co_await async_dispatch(*handler_, to_incoming(request), kUseTask);
       keep_alive = keep_alive && !draining_;
       bool written = co_await write_reply(stream, std::move(reply), version, keep_alive, head);
       state.busy = false;
@@ -206,11 +221,11 @@ class Worker {
     sessions_.erase(session_id);
   }
 
-  asio::awaitable<bool> write_reply(beast::tcp_stream& stream, HttpReply reply, unsigned version, bool keep_alive,
+  Task<bool> write_reply(Stream& stream, HttpReply reply, unsigned version, bool keep_alive,
                                     bool head) {
     auto response = to_beast(std::move(reply), version, keep_alive, head);
     stream.expires_after(config_.read_timeout);
-    auto [ec, bytes] = co_await http::async_write(stream, response, asio::as_tuple(asio::use_awaitable));
+    auto [ec, bytes] = co_await http::async_write(stream, response, kUseTaskTuple);
     co_return !ec;
   }
 
@@ -235,7 +250,7 @@ class Worker {
 
   const ServeConfig& config_;
   asio::io_context io_;
-  tcp::acceptor acceptor_;
+  Acceptor acceptor_;
   AsioEventLoop loop_;
   std::unique_ptr<RequestHandler> handler_;
   std::thread thread_;

@@ -65,7 +65,7 @@ AgentIsolate::AgentIsolate(AgentSpecPtr spec, Environment env)
 }
 
 AgentIsolate::~AgentIsolate() {
-  for (auto& [id, invocation] : invocations_) env_.loop.cancel_timer(invocation.wall_timer);
+  if (wall_timer_ != 0) env_.loop.cancel_timer(wall_timer_);
   for (auto& [id, timer] : timers_) env_.loop.cancel_timer(timer.loop_timer);
   {
     v8::Isolate::Scope isolate_scope(isolate_);
@@ -271,9 +271,8 @@ void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeC
   invocation.request_id = request.request_id;
   invocation.body = std::move(request.body);
   invocation.done = std::move(done);
-  invocation.wall_timer = env_.loop.start_timer(env_.limits.wall_time, [weak = weak_from_this(), id] {
-    if (auto self = weak.lock()) self->on_wall_timeout(id);
-  });
+  invocation.deadline = Clock::now() + env_.limits.wall_time;
+  if (wall_timer_ == 0) arm_wall_timer(invocation.deadline);
   run_js(id, [&](Local<v8::Context> context) { start_handler(id, context, request); });
 }
 
@@ -398,7 +397,6 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   if (it == invocations_.end()) return;  // already finished: the first outcome wins
   Invocation invocation = std::move(it->second);
   invocations_.erase(it);
-  env_.loop.cancel_timer(invocation.wall_timer);
   for (uint32_t timer_id : invocation.timers) {
     if (auto timer = timers_.find(timer_id); timer != timers_.end()) {
       env_.loop.cancel_timer(timer->second.loop_timer);
@@ -429,11 +427,30 @@ void AgentIsolate::deliver_ready() {
   }
 }
 
-void AgentIsolate::on_wall_timeout(InvocationId id) {
-  {
-    v8::Isolate::Scope isolate_scope(isolate_);
-    finish(id, InvokeOutcome{InvokeStatus::kWallLimit, {}, "wall-time limit exceeded"});
+void AgentIsolate::arm_wall_timer(Clock::time_point deadline) {
+  auto delay = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+  wall_timer_ = env_.loop.start_timer(std::max(delay, std::chrono::milliseconds(0)), [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->on_wall_timer();
+  });
+}
+
+void AgentIsolate::on_wall_timer() {
+  wall_timer_ = 0;
+  auto now = Clock::now();
+  std::vector<InvocationId> expired;
+  std::optional<Clock::time_point> earliest;
+  for (const auto& [id, invocation] : invocations_) {
+    if (invocation.deadline <= now) {
+      expired.push_back(id);
+    } else if (!earliest || invocation.deadline < *earliest) {
+      earliest = invocation.deadline;
+    }
   }
+  if (!expired.empty()) {
+    v8::Isolate::Scope isolate_scope(isolate_);
+    for (InvocationId id : expired) finish(id, InvokeOutcome{InvokeStatus::kWallLimit, {}, "wall-time limit exceeded"});
+  }
+  if (earliest) arm_wall_timer(*earliest);
   deliver_ready();
 }
 

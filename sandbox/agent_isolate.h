@@ -64,7 +64,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     std::string body;  // kept for ctx.request.bodyBytes, built on first access
     InvokeCompletion done;
     std::chrono::steady_clock::duration cpu_used{};
-    EventLoop::TimerId wall_timer = 0;
+    std::chrono::steady_clock::time_point deadline;  // wall-time limit
     std::vector<uint32_t> timers;
   };
   struct Timer {
@@ -90,7 +90,10 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void finish(InvocationId id, InvokeOutcome outcome);
   void condemn();
   void fire_timer(uint32_t timer_id);
-  void on_wall_timeout(InvocationId id);
+  // One timer per isolate, not per request: armed for the earliest deadline among live invocations
+  // and re-armed when it fires, so the request path never touches the timer queue.
+  void arm_wall_timer(std::chrono::steady_clock::time_point deadline);
+  void on_wall_timer();
   void deliver_ready();
 
   static void on_fulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
@@ -115,6 +118,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   InvocationId next_invocation_ = 0;
   InvocationId current_ = 0;  // the invocation JS is running for, 0 during start-up
   uint32_t next_timer_ = 0;
+  EventLoop::TimerId wall_timer_ = 0;  // 0: not armed
   bool heap_exhausted_ = false;
   bool condemned_ = false;
 };
