@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "sandbox/bootstrap_source.h"
 #include "sandbox/response_convert.h"
+#include "sandbox/v8_runtime.h"
 #include "sandbox/v8_util.h"
 
 namespace agentgate {
@@ -20,6 +21,25 @@ constexpr size_t kMaxTimersPerInvocation = 1000;
 constexpr size_t kHeapGraceBytes = size_t{32} << 20;
 
 AgentIsolate* agent_of(v8::Isolate* isolate) { return static_cast<AgentIsolate*>(IsolateHost::of(isolate)); }
+
+// The start-up source is ASCII (esbuild escapes the rest), so V8 can read it in place.
+class StaticAsciiSource final : public v8::String::ExternalOneByteStringResource {
+ public:
+  explicit StaticAsciiSource(std::string_view text) : text_(text) {}
+  const char* data() const override { return text_.data(); }
+  size_t length() const override { return text_.size(); }
+
+ private:
+  std::string_view text_;
+};
+
+Local<v8::String> bootstrap_string(v8::Isolate* isolate) {
+  std::string_view source = bootstrap_source();
+  static const bool ascii = std::all_of(source.begin(), source.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  if (!ascii) return v8util::str(isolate, source);
+  // V8 deletes the resource when the string dies; the text itself is static.
+  return v8::String::NewExternalOneByte(isolate, new StaticAsciiSource(source)).ToLocalChecked();
+}
 
 Error module_error(std::string message) { return Error{"MODULE_ERROR", std::move(message)}; }
 
@@ -104,11 +124,17 @@ Status AgentIsolate::run_bootstrap() {
   Local<v8::Context> context = isolate_->GetCurrentContext();
   v8::TryCatch try_catch(isolate_);
   v8::ScriptOrigin origin(isolate_, v8util::str(isolate_, "agentgate:bootstrap"));
+  V8Runtime::CodeCache cache = V8Runtime::bootstrap_code_cache();
+  auto* cached_data = cache ? new v8::ScriptCompiler::CachedData(cache->data(), static_cast<int>(cache->size()),
+                                                                 v8::ScriptCompiler::CachedData::BufferNotOwned)
+                            : nullptr;
+  v8::ScriptCompiler::Source source(bootstrap_string(isolate_), origin, cached_data);  // owns cached_data
   Local<v8::Script> script;
   Local<Value> prelude;
   Local<Value> hooks;
   Local<Value> native = make_native_bindings(isolate_, context);
-  if (!v8::Script::Compile(context, v8util::str(isolate_, bootstrap_source()), &origin).ToLocal(&script) ||
+  auto options = cache ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
+  if (!v8::ScriptCompiler::Compile(context, &source, options).ToLocal(&script) ||
       !script->Run(context).ToLocal(&prelude) ||
       !prelude.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &native).ToLocal(&hooks) ||
       !hooks->IsObject()) {
@@ -116,6 +142,16 @@ Status AgentIsolate::run_bootstrap() {
   }
   hooks_.Reset(isolate_, hooks.As<v8::Object>());
   response_keys_.init(isolate_);
+  if (!cache) {
+    // Made after running, so it holds the functions start-up compiled lazily too.
+    std::unique_ptr<v8::ScriptCompiler::CachedData> made(v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
+    if (made) {
+      V8Runtime::set_bootstrap_code_cache(
+          std::make_shared<const std::vector<uint8_t>>(made->data, made->data + made->length));
+    }
+  } else if (source.GetCachedData()->rejected) {
+    log::warn("V8 rejected the start-up code cache; compiling from source");
+  }
   return Ok{};
 }
 

@@ -6,8 +6,22 @@
 #include <string_view>
 
 namespace agentgate {
+namespace {
+V8Runtime* g_runtime = nullptr;  // the one instance, set for its lifetime
+}
+
+V8Runtime::CodeCache V8Runtime::bootstrap_code_cache() {
+  std::lock_guard lock(g_runtime->cache_mutex_);
+  return g_runtime->bootstrap_cache_;
+}
+
+void V8Runtime::set_bootstrap_code_cache(CodeCache cache) {
+  std::lock_guard lock(g_runtime->cache_mutex_);
+  if (!g_runtime->bootstrap_cache_) g_runtime->bootstrap_cache_ = std::move(cache);
+}
 
 V8Runtime::V8Runtime() : platform_(v8::platform::NewDefaultPlatform()) {
+  g_runtime = this;
   // Agents' code is untrusted: no string-to-code beyond what the language requires, no wasm
   // threads, and a stack small enough that deep recursion throws RangeError instead of crashing.
   constexpr std::string_view kFlags = "--stack-size=900 --no-expose-wasm";
@@ -17,6 +31,7 @@ V8Runtime::V8Runtime() : platform_(v8::platform::NewDefaultPlatform()) {
 }
 
 V8Runtime::~V8Runtime() {
+  g_runtime = nullptr;
   v8::V8::Dispose();
   v8::V8::DisposePlatform();
 }
