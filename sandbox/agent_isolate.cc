@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "sandbox/bootstrap_source.h"
+#include "sandbox/capped_allocator.h"
 #include "sandbox/response_convert.h"
 #include "sandbox/v8_runtime.h"
 #include "sandbox/v8_util.h"
@@ -17,8 +18,11 @@ using v8::Value;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxTimersPerInvocation = 1000;
-// Extra heap granted when the limit is hit, so that V8 can unwind the terminated script.
-constexpr size_t kHeapGraceBytes = size_t{32} << 20;
+// Heap granted past the limit so V8 can finish the allocation that hit it and unwind the terminated
+// script instead of aborting the process. The first grant covers V8's largest single object (about
+// 1 GiB: a maximal array or string); the isolate is discarded right after.
+constexpr size_t kFirstHeapGraceBytes = size_t{2} << 30;
+constexpr size_t kHeapGraceBytes = size_t{64} << 20;
 
 AgentIsolate* agent_of(v8::Isolate* isolate) { return static_cast<AgentIsolate*>(IsolateHost::of(isolate)); }
 
@@ -74,7 +78,7 @@ v8::MaybeLocal<v8::Module> resolve_module(Local<v8::Context> context, Local<v8::
 }  // namespace
 
 AgentIsolate::AgentIsolate(AgentSpecPtr spec, Environment env)
-    : spec_(std::move(spec)), env_(env), allocator_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()) {
+    : spec_(std::move(spec)), env_(env), allocator_(std::make_unique<CappedArrayBufferAllocator>(env_.limits.heap_bytes)) {
   v8::Isolate::CreateParams params;
   params.array_buffer_allocator = allocator_.get();
   params.constraints.ConfigureDefaultsFromHeapSize(0, env_.limits.heap_bytes);
@@ -541,9 +545,10 @@ void AgentIsolate::console_log(std::string_view level, std::string_view text) {
 
 size_t AgentIsolate::on_near_heap_limit(void* data, size_t current_limit, size_t) {
   auto* self = static_cast<AgentIsolate*>(data);
+  bool first = !self->heap_exhausted_;
   self->heap_exhausted_ = true;
   self->isolate_->TerminateExecution();
-  return current_limit + kHeapGraceBytes;
+  return current_limit + (first ? kFirstHeapGraceBytes : kHeapGraceBytes);
 }
 
 }  // namespace agentgate
