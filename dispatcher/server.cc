@@ -28,7 +28,6 @@ using Socket = asio::basic_stream_socket<tcp, Executor>;
 using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 template <class T>
 using Task = asio::awaitable<T, Executor>;
-constexpr auto kUseTask = asio::use_awaitable_t<Executor>{};
 constexpr auto kUseTaskTuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});
 
 // The sandbox's timers on this worker's io_context.
@@ -60,27 +59,6 @@ class AsioEventLoop final : public EventLoop {
   std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;
   TimerId next_id_ = 0;
 };
-
-// Waits for RequestDispatcher::dispatch from a coroutine. A reply produced before dispatch returns
-// is posted, so the coroutine never resumes inside its own initiation.
-template <class Token>
-auto async_dispatch(RequestHandler& dispatcher, IncomingRequest request, Token&& token) {
-  return asio::async_initiate<Token, void(HttpReply)>(
-      [&dispatcher](auto handler, IncomingRequest request) {
-        auto shared = std::make_shared<decltype(handler)>(std::move(handler));
-        auto inline_call = std::make_shared<bool>(true);
-        dispatcher.dispatch(std::move(request), [shared, inline_call](HttpReply reply) {
-          if (*inline_call) {
-            auto executor = asio::get_associated_executor(*shared);
-            asio::post(executor, [shared, reply = std::move(reply)]() mutable { (*shared)(std::move(reply)); });
-          } else {
-            (*shared)(std::move(reply));
-          }
-        });
-        *inline_call = false;
-      },
-      token, std::move(request));
-}
 
 IncomingRequest to_incoming(http::request<http::string_body>& request) {
   IncomingRequest incoming;
@@ -193,6 +171,10 @@ class Worker {
     SessionState& state = sessions_[session_id];
     state.stream = &stream;
     beast::flat_buffer buffer;
+    // Most handlers answer before dispatch returns; only a reply that comes later (the handler
+    // awaited a timer or I/O) is waited for, on this never-expiring timer that the reply cancels.
+    asio::steady_timer reply_signal(io_, asio::steady_timer::time_point::max());
+    std::optional<HttpReply> reply;
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
@@ -210,9 +192,14 @@ class Worker {
       bool keep_alive = request.keep_alive();
       bool head = request.method() == http::verb::head;
       unsigned version = request.version();
-      HttpReply reply = co_await async_dispatch(*handler_, to_incoming(request), kUseTask);
+      reply.reset();
+      handler_->dispatch(to_incoming(request), [&reply, &reply_signal](HttpReply ready) {
+        reply = std::move(ready);
+        reply_signal.cancel();
+      });
+      while (!reply) co_await reply_signal.async_wait(kUseTaskTuple);
       keep_alive = keep_alive && !draining_;
-      bool written = co_await write_reply(stream, std::move(reply), version, keep_alive, head);
+      bool written = co_await write_reply(stream, std::move(*reply), version, keep_alive, head);
       state.busy = false;
       if (!written || !keep_alive) break;
     }
