@@ -77,16 +77,28 @@ bool ends_with(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
 }
 
-// Rejects keys outside `allowed`; names the first unknown one.
+std::string field_path(std::string_view parent, std::string_view key) {
+  return parent.empty() ? std::string(key) : std::string(parent) + "." + std::string(key);
+}
+
+// JSON allows repeated keys and parsers disagree on which one wins: we refuse them.
+std::optional<Error> check_unique_keys(simdjson::dom::object object, std::string_view field) {
+  std::set<std::string_view> seen;
+  for (auto [key, value] : object) {
+    if (!seen.insert(key).second) return invalid(field_path(field, key), "key appears more than once");
+  }
+  return std::nullopt;
+}
+
+// Rejects keys outside `allowed` (naming the first unknown one) and repeated keys.
 std::optional<Error> check_keys(simdjson::dom::object object, std::string_view field,
                                 std::initializer_list<std::string_view> allowed) {
   for (auto [key, value] : object) {
     if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
-      std::string where = field.empty() ? std::string(key) : std::string(field) + "." + std::string(key);
-      return invalid(where, "unknown key");
+      return invalid(field_path(field, key), "unknown key");
     }
   }
-  return std::nullopt;
+  return check_unique_keys(object, field);
 }
 
 Result<Access> parse_access(simdjson::dom::element value, const std::string& field) {
@@ -113,6 +125,7 @@ Result<KvPermissions> parse_permissions(simdjson::dom::element value, const std:
     if (key == "subjects") {
       simdjson::dom::object subjects;
       if (entry.get_object().get(subjects) != simdjson::SUCCESS) return invalid(entry_field, "must be an object");
+      if (auto error = check_unique_keys(subjects, entry_field)) return *error;
       for (auto [pattern, access_value] : subjects) {
         std::string subject_field = entry_field + "." + std::string(pattern);
         bool wildcard_only_at_end = pattern.find('*') == std::string_view::npos || pattern.find('*') == pattern.size() - 1;

@@ -47,9 +47,12 @@ std::optional<std::string> apply_listen(ServeConfig& config, const std::string& 
   size_t colon = value.rfind(':');
   if (colon == std::string::npos) return "expects HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080";
   std::string host = value.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  if (bracketed) host = host.substr(1, host.size() - 2);
   auto port = parse_number(std::string_view(value).substr(colon + 1), 0, 65535);
-  if (host.empty() || !port) return "expects HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080";
+  // An IPv6 address must be bracketed, or "::1" would read as host ":" port 1.
+  bool ambiguous = !bracketed && host.find(':') != std::string::npos;
+  if (host.empty() || !port || ambiguous) return "expects HOST:PORT, such as 127.0.0.1:8080 or [::1]:8080";
   config.listen_host = host;
   config.listen_port = static_cast<uint16_t>(*port);
   return std::nullopt;
@@ -61,6 +64,13 @@ std::optional<std::string> apply_origin(ServeConfig& config, const std::string& 
   if (!scheme_ok || value.size() <= host_start || value.find('/', host_start) != std::string::npos ||
       value.find_first_of(" \t\r\n?#@") != std::string::npos) {
     return "expects an origin such as https://agents.example.com (scheme and host, no path)";
+  }
+  // An explicit port must be a number: "https://host:https" is not an origin.
+  std::string_view authority = std::string_view(value).substr(host_start);
+  size_t port_colon = authority.rfind(':');
+  if (port_colon != std::string_view::npos && authority.find(']', port_colon) == std::string_view::npos &&
+      !parse_number(authority.substr(port_colon + 1), 1, 65535)) {
+    return "expects an origin such as https://agents.example.com:8443 (the port must be a number)";
   }
   config.public_origin = value;
   return std::nullopt;

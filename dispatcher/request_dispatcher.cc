@@ -39,6 +39,8 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
       return text_reply(503, "503 Service Unavailable: the agent's handler did not respond in time\n");
     case InvokeStatus::kHeapLimit:
       return text_reply(503, "503 Service Unavailable: the agent's handler exceeded its memory limit\n");
+    case InvokeStatus::kIsolateRestarted:
+      return text_reply(503, "503 Service Unavailable: the agent was restarted; retry the request\n");
   }
   return text_reply(500, "500 Internal Server Error\n");
 }

@@ -36,7 +36,10 @@ RouteDecision match_function(const AgentSpecPtr& agent, std::string_view method,
   decision.agent = agent;
   uint32_t bit = method_bit(method);
   uint32_t allowed_on_path = 0;
+  // Best match: the longest prefix; on a tie, a function that declares the method itself beats
+  // one that only gets HEAD implied by GET.
   size_t best_length = 0;
+  bool best_explicit = false;
   bool found = false;
   for (size_t i = 0; i < agent->functions.size(); ++i) {
     const FunctionSpec& function = agent->functions[i];
@@ -44,9 +47,13 @@ RouteDecision match_function(const AgentSpecPtr& agent, std::string_view method,
     uint32_t methods = function.methods | ((function.methods & kGet) ? kHead : 0);
     allowed_on_path |= methods;
     if (!(methods & bit)) continue;
-    if (!found || function.prefix.size() > best_length) {
+    bool declared = (function.methods & bit) != 0;
+    bool better = !found || function.prefix.size() > best_length ||
+                  (function.prefix.size() == best_length && declared && !best_explicit);
+    if (better) {
       found = true;
       best_length = function.prefix.size();
+      best_explicit = declared;
       decision.function_index = i;
     }
   }

@@ -280,21 +280,28 @@ void AgentIsolate::run_js(InvocationId attributed, Body&& body) {
     if (invocation != invocations_.end()) budget -= invocation->second.cpu_used;
     budget = std::max(budget, Clock::duration(std::chrono::milliseconds(1)));
 
-    current_ = attributed;
+    // V8 carries this value into the promise jobs that code run now triggers, so continuations
+    // (and the timers and logs they start) are attributed to the request that resolved them.
+    context->SetContinuationPreservedEmbedderData(v8::Number::New(isolate_, static_cast<double>(attributed)));
     auto start = Clock::now();
     env_.watchdog.arm(isolate_, start + budget);
     body(context);
     if (!isolate_->IsExecutionTerminating()) isolate_->PerformMicrotaskCheckpoint();
     bool fired = env_.watchdog.disarm();
     auto elapsed = Clock::now() - start;
-    current_ = 0;
+    InvocationId culprit = fired ? current_invocation(context) : attributed;
+    if (culprit == 0) culprit = attributed;
+    context->SetContinuationPreservedEmbedderData(v8::Undefined(isolate_));
     if (fired || isolate_->IsExecutionTerminating()) isolate_->CancelTerminateExecution();
 
     if (auto it = invocations_.find(attributed); it != invocations_.end()) it->second.cpu_used += elapsed;
     if (heap_exhausted_) {
-      condemn();
+      condemn(InvokeStatus::kHeapLimit, "heap limit reached; isolate discarded");
     } else if (fired) {
-      finish(attributed, InvokeOutcome{InvokeStatus::kCpuLimit, {}, "CPU time limit exceeded"});
+      // Termination drops V8's pending promise jobs, which may belong to other requests, and can
+      // leave module state half-updated: the culprit gets its 503, the isolate is replaced.
+      finish(culprit, InvokeOutcome{InvokeStatus::kCpuLimit, {}, "CPU time limit exceeded"});
+      condemn(InvokeStatus::kIsolateRestarted, "isolate discarded after another request exceeded its CPU limit");
     }
   }
   deliver_ready();
@@ -302,7 +309,7 @@ void AgentIsolate::run_js(InvocationId attributed, Body&& body) {
 
 void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeCompletion done) {
   if (condemned_) {
-    done(InvokeOutcome{InvokeStatus::kHeapLimit, {}, "isolate discarded after heap exhaustion"});
+    done(InvokeOutcome{InvokeStatus::kIsolateRestarted, {}, "isolate already discarded"});
     return;
   }
   InvocationId id = ++next_invocation_;
@@ -333,8 +340,11 @@ void AgentIsolate::start_handler(InvocationId id, Local<v8::Context> context, co
     complete(id, context, result);
     return;
   }
-  isolate_->PerformMicrotaskCheckpoint();
-  if (!isolate_->IsExecutionTerminating()) settle(id, context, result.As<v8::Promise>());
+  Local<v8::Promise> promise = result.As<v8::Promise>();
+  // An async handler that never awaited has already settled: take the result before running
+  // other requests' promise jobs.
+  if (promise->State() == v8::Promise::kPending) isolate_->PerformMicrotaskCheckpoint();
+  if (!isolate_->IsExecutionTerminating()) settle(id, context, promise);
 }
 
 // Reads a settled promise at once (the common case: no await on real I/O), or subscribes.
@@ -450,13 +460,16 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   ready_.emplace_back(std::move(invocation.done), std::move(outcome));
 }
 
-void AgentIsolate::condemn() {
+void AgentIsolate::condemn(InvokeStatus status, const std::string& detail) {
   condemned_ = true;
   std::vector<InvocationId> live;
   for (const auto& [id, invocation] : invocations_) live.push_back(id);
-  for (InvocationId id : live) {
-    finish(id, InvokeOutcome{InvokeStatus::kHeapLimit, {}, "heap limit reached; isolate discarded"});
-  }
+  for (InvocationId id : live) finish(id, InvokeOutcome{status, {}, detail});
+}
+
+AgentIsolate::InvocationId AgentIsolate::current_invocation(Local<v8::Context> context) const {
+  Local<Value> data = context->GetContinuationPreservedEmbedderData();
+  return data->IsNumber() ? static_cast<InvocationId>(data.As<v8::Number>()->Value()) : 0;
 }
 
 void AgentIsolate::deliver_ready() {
@@ -495,12 +508,20 @@ void AgentIsolate::on_wall_timer() {
 }
 
 uint32_t AgentIsolate::start_timer(Local<v8::Function> callback, std::chrono::milliseconds delay) {
-  auto invocation = invocations_.find(current_);
-  if (invocation == invocations_.end() || invocation->second.timers.size() >= kMaxTimersPerInvocation) return 0;
+  InvocationId owner = current_invocation(isolate_->GetCurrentContext());
+  auto invocation = invocations_.find(owner);
+  if (invocation == invocations_.end()) {
+    v8util::throw_type_error(isolate_, "setTimeout is only available while handling a request (not at module top level)");
+    return 0;
+  }
+  if (invocation->second.timers.size() >= kMaxTimersPerInvocation) {
+    v8util::throw_coded_error(isolate_, "LIMIT_EXCEEDED", "setTimeout: at most 1000 pending timers per request");
+    return 0;
+  }
   uint32_t id = ++next_timer_;
   if (id == 0) id = ++next_timer_;
   Timer& timer = timers_[id];
-  timer.invocation = current_;
+  timer.invocation = owner;
   timer.callback.Reset(isolate_, callback);
   timer.loop_timer = env_.loop.start_timer(delay, [weak = weak_from_this(), id] {
     if (auto self = weak.lock()) self->fire_timer(id);
@@ -534,7 +555,7 @@ void AgentIsolate::fire_timer(uint32_t timer_id) {
 }
 
 void AgentIsolate::console_log(std::string_view level, std::string_view text) {
-  auto invocation = invocations_.find(current_);
+  auto invocation = invocations_.find(current_invocation(isolate_->GetCurrentContext()));
   std::string_view request_id = invocation == invocations_.end() ? "-" : invocation->second.request_id;
   std::string_view function =
       invocation == invocations_.end() ? "-" : spec_->functions[invocation->second.function_index].name;

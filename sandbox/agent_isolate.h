@@ -4,8 +4,9 @@
 // every invocation in flight. Invocations interleave at await points; each has its own CPU budget
 // (enforced by the watchdog), wall-time budget (an event-loop timer) and timers.
 //
-// Failure modes: a CPU overrun terminates the running JS and fails that invocation (503); heap
-// exhaustion condemns the isolate: every live invocation fails (503) and the pool replaces it.
+// Failure modes: a CPU overrun terminates the running JS and fails that invocation (503); since
+// termination also drops pending promise jobs, the isolate is then condemned like on heap
+// exhaustion: every other live invocation fails (503) and the pool replaces the isolate.
 #include <v8.h>
 
 #include <chrono>
@@ -88,7 +89,10 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void settle(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Promise> promise);
   void complete(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Value> value);
   void finish(InvocationId id, InvokeOutcome outcome);
-  void condemn();
+  // Marks the isolate for replacement and fails every live invocation with `status`.
+  void condemn(InvokeStatus status, const std::string& detail);
+  // The invocation the running JS works for (see SetContinuationPreservedEmbedderData), 0 if none.
+  InvocationId current_invocation(v8::Local<v8::Context> context) const;
   void fire_timer(uint32_t timer_id);
   // One timer per isolate, not per request: armed for the earliest deadline among live invocations
   // and re-armed when it fires, so the request path never touches the timer queue.
@@ -116,7 +120,6 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   std::unordered_map<uint32_t, Timer> timers_;
   std::vector<std::pair<InvokeCompletion, InvokeOutcome>> ready_;
   InvocationId next_invocation_ = 0;
-  InvocationId current_ = 0;  // the invocation JS is running for, 0 during start-up
   uint32_t next_timer_ = 0;
   EventLoop::TimerId wall_timer_ = 0;  // 0: not armed
   bool heap_exhausted_ = false;

@@ -15,7 +15,7 @@ class IsolateHost {
  public:
   virtual ~IsolateHost() = default;
   virtual void console_log(std::string_view level, std::string_view text) = 0;
-  // Returns a timer id > 0, or 0 when the invocation may not start more timers.
+  // Returns a timer id > 0, or 0 after throwing (no request to attach it to, too many timers).
   virtual uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) = 0;
   virtual void clear_timer(uint32_t id) = 0;
   // The raw body of a live invocation ("" once it has finished).

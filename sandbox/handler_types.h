@@ -35,6 +35,7 @@ enum class InvokeStatus {
   kCpuLimit,      // JS ran longer than the CPU budget -> 503
   kWallLimit,     // the invocation did not finish within the wall-time budget -> 503
   kHeapLimit,     // the isolate ran out of heap and was discarded -> 503
+  kIsolateRestarted,  // another request on the same isolate broke a limit; it was discarded -> 503
 };
 
 struct InvokeOutcome {

@@ -127,16 +127,21 @@ define('atob', function atob(data) {
 });
 
 // --- console ------------------------------------------------------------------------------------
-const describe = (value, seen) => {
-  if (typeof value === 'string') return value;
-  if (value instanceof Error) return value.stack || String(value);
-  if (typeof value === 'function') return `[Function ${value.name || 'anonymous'}]`;
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'symbol' || value === null || typeof value !== 'object') return String(value);
+// Never throws: logging must not change what agent code does (revoked proxies, throwing getters).
+const describe = (value) => {
   try {
+    if (typeof value === 'string') return value;
+    if (typeof value === 'function') return `[Function ${value.name || 'anonymous'}]`;
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'symbol' || value === null || typeof value !== 'object') return String(value);
+    if (value instanceof Error) return String(value.stack || value);
     return JSON.stringify(value, (key, v) => (typeof v === 'bigint' ? `${v}n` : v)) ?? String(value);
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return '[unprintable]';
+    }
   }
 };
 const format = (args) => args.map((a) => describe(a)).join(' ');
