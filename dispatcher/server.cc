@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <thread>
 #include <unordered_map>
@@ -138,13 +139,8 @@ class Worker {
   void join() {
     if (thread_.joinable()) thread_.join();
   }
-  // True once no connection is open (read on the worker's thread).
-  std::future<bool> idle() {
-    auto promise = std::make_shared<std::promise<bool>>();
-    auto future = promise->get_future();
-    asio::post(io_, [this, promise] { promise->set_value(sessions_.empty()); });
-    return future;
-  }
+  // True once no connection is open. Safe from any thread; the worker's loop may have finished.
+  bool idle() const { return open_sessions_.load(std::memory_order_acquire) == 0; }
 
  private:
   struct SessionState {
@@ -170,6 +166,7 @@ class Worker {
     uint64_t session_id = ++next_session_;
     SessionState& state = sessions_[session_id];
     state.stream = &stream;
+    open_sessions_.fetch_add(1, std::memory_order_release);
     beast::flat_buffer buffer;
     // Most handlers answer before dispatch returns; only a reply that comes later (the handler
     // awaited a timer or I/O) is waited for, on this never-expiring timer that the reply cancels.
@@ -206,6 +203,7 @@ class Worker {
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
     sessions_.erase(session_id);
+    open_sessions_.fetch_sub(1, std::memory_order_release);
   }
 
   Task<bool> write_reply(Stream& stream, HttpReply reply, unsigned version, bool keep_alive,
@@ -242,6 +240,7 @@ class Worker {
   std::unique_ptr<RequestHandler> handler_;
   std::thread thread_;
   std::unordered_map<uint64_t, SessionState> sessions_;
+  std::atomic<size_t> open_sessions_{0};
   uint64_t next_session_ = 0;
   bool draining_ = false;
 };
@@ -282,7 +281,7 @@ int Server::run() {
   for (auto& worker : workers_) worker->begin_drain();
   auto deadline = std::chrono::steady_clock::now() + config_.drain_timeout;
   for (auto& worker : workers_) {
-    while (!worker->idle().get() && std::chrono::steady_clock::now() < deadline) {
+    while (!worker->idle() && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
   }
