@@ -190,10 +190,12 @@ class Worker {
       bool head = request.method() == http::verb::head;
       unsigned version = request.version();
       reply.reset();
-      handler_->dispatch(to_incoming(request), [&reply, &reply_signal](HttpReply ready) {
+      bool waiting = false;
+      handler_->dispatch(to_incoming(request), [&reply, &reply_signal, &waiting](HttpReply ready) {
         reply = std::move(ready);
-        reply_signal.cancel();
+        if (waiting) reply_signal.cancel();
       });
+      waiting = true;
       while (!reply) co_await reply_signal.async_wait(kUseTaskTuple);
       keep_alive = keep_alive && !draining_;
       bool written = co_await write_reply(stream, std::move(*reply), version, keep_alive, head);
