@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
     std::cerr << "bare_server: " << config.error().message << "\n";
     return 2;
   }
+  agentgate::Server::block_shutdown_signals();
   agentgate::Server server(*config, [](agentgate::EventLoop&) { return std::make_unique<HelloHandler>(); });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "bare_server: " << listening.error().message << "\n";

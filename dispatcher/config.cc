@@ -98,6 +98,8 @@ const std::vector<Flag>& flags() {
        number_flag(16, 16384, [](ServeConfig& c, uint64_t v) { c.limits.heap_bytes = v << 20; })},
       {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
+      {"max-deploy-bytes", "N", "largest admin API body (a deployed bundle) (default 33554432)",
+       number_flag(1024, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_deploy_bytes = v; })},
       {"max-header-bytes", "N", "largest request head; larger gets 431 (default 16384)",
        number_flag(1024, 1 << 20, [](ServeConfig& c, uint64_t v) { c.max_header_bytes = v; })},
       {"read-timeout-ms", "MS", "time a client has to send a whole request (default 15000)",

@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/result.h"
@@ -24,10 +25,15 @@ struct ServeConfig {
   unsigned workers = 0;          // 0: one per core
   SandboxLimits limits;
   size_t max_body_bytes = size_t{1} << 20;
+  size_t max_deploy_bytes = size_t{32} << 20;  // request bodies under /_admin/ (bundles)
   size_t max_header_bytes = 16 * 1024;
   std::chrono::milliseconds read_timeout{15'000};   // a request (headers and body) must arrive in this
   std::chrono::milliseconds drain_timeout{35'000};  // SIGTERM: how long in-flight requests may finish
   bool quiet = false;                               // log warnings and errors only
+
+  size_t body_limit_for(std::string_view target) const {
+    return target.substr(0, 8) == "/_admin/" ? max_deploy_bytes : max_body_bytes;
+  }
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

@@ -68,6 +68,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
   ServeConfig config = std::move(*parsed);
   if (config.quiet) log::set_min_level(log::Level::kWarn);
+  Server::block_shutdown_signals();
 
   std::error_code ec;
   fs::create_directories(config.data_dir, ec);

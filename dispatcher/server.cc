@@ -7,6 +7,7 @@
 #include <atomic>
 #include <csignal>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "common/log.h"
@@ -175,9 +176,20 @@ class Worker {
     for (;;) {
       http::request_parser<http::string_body> parser;
       parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
-      parser.body_limit(config_.max_body_bytes);
+      // The head first: the body limit depends on the target (deploys carry whole bundles), so
+      // Beast's own check of a declared length must not fire before we know the target.
+      parser.body_limit(std::max(config_.max_body_bytes, config_.max_deploy_bytes));
       stream.expires_after(config_.read_timeout);
-      auto [read_error, read_bytes] = co_await http::async_read(stream, buffer, parser, kUseTaskTuple);
+      auto [read_error, read_bytes] = co_await http::async_read_header(stream, buffer, parser, kUseTaskTuple);
+      if (!read_error) {
+        size_t limit = config_.body_limit_for(parser.get().target());
+        parser.body_limit(limit);  // checked by Beast chunk by chunk; a declared length we check now
+        if (parser.content_length() && *parser.content_length() > limit) {
+          read_error = http::error::body_limit;
+        } else if (!parser.is_done()) {
+          std::tie(read_error, read_bytes) = co_await http::async_read(stream, buffer, parser, kUseTaskTuple);
+        }
+      }
       if (read_error) {
         if (auto status = status_for_read_error(read_error)) {
           co_await write_reply(stream, text_reply(*status, reason_for(*status)), 11, false, false);
@@ -200,7 +212,8 @@ class Worker {
       keep_alive = keep_alive && !draining_;
       bool written = co_await write_reply(stream, std::move(*reply), version, keep_alive, head);
       state.busy = false;
-      if (!written || !keep_alive) break;
+      // Drain may have begun while we wrote: it skipped this (busy) connection, so close it here.
+      if (!written || !keep_alive || draining_) break;
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -260,8 +273,22 @@ Status Server::listen() {
   boost::system::error_code ec;
   auto address = asio::ip::make_address(config_.listen_host, ec);
   if (ec) return Error{"LISTEN_FAILED", "--listen: '" + config_.listen_host + "' is not an IP address"};
-  // The first socket picks the port (maybe ephemeral); the others join it through SO_REUSEPORT.
   tcp::endpoint endpoint(address, config_.listen_port);
+  // SO_REUSEPORT would let us join a port another server already listens on and share its
+  // traffic: first claim the port with a plain socket (this also picks an ephemeral port).
+  {
+    asio::io_context probe_io;
+    tcp::acceptor probe(probe_io);
+    probe.open(endpoint.protocol(), ec);
+    if (!ec) probe.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) probe.bind(endpoint, ec);
+    if (ec) {
+      return Error{"LISTEN_FAILED", "cannot listen on " + address.to_string() + ":" + std::to_string(endpoint.port()) +
+                                        ": " + ec.message()};
+    }
+    endpoint.port(probe.local_endpoint().port());
+  }
+  // Each worker's socket then joins the port through SO_REUSEPORT: the kernel spreads connections.
   for (auto& worker : workers_) {
     if (auto bound = worker->bind(endpoint); !bound) return bound;
     endpoint.port(worker->bound_port());
@@ -270,14 +297,26 @@ Status Server::listen() {
   return Ok{};
 }
 
+void Server::block_shutdown_signals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
 int Server::run() {
-  asio::io_context signals_io(1);
-  asio::signal_set signals(signals_io, SIGTERM, SIGINT);
   for (auto& worker : workers_) worker->start();
 
+  // block_shutdown_signals() ran before any thread started, so a SIGTERM that arrived during
+  // start-up is pending, and sigwait takes it here.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
   int received = 0;
-  signals.async_wait([&](boost::system::error_code ec, int signal) { received = ec ? 0 : signal; });
-  signals_io.run();
+  while (sigwait(&signals, &received) != 0) {
+  }
   log::info("received ", received == SIGTERM ? "SIGTERM" : "SIGINT", ": draining in-flight requests");
 
   for (auto& worker : workers_) worker->begin_drain();

@@ -31,6 +31,11 @@ class Server {
   // drain timeout) and returns the process exit code.
   int run();
 
+  // Call first thing in main(), before any thread exists (V8's, RocksDB's, the workers'): every
+  // thread then inherits the blocked mask and run() receives the signals with sigwait, including
+  // one that arrives during start-up.
+  static void block_shutdown_signals();
+
  private:
   const ServeConfig& config_;
   std::vector<std::unique_ptr<Worker>> workers_;

@@ -211,10 +211,12 @@ v8::MaybeLocal<v8::Module> AgentIsolate::resolve_import(Local<v8::Module> referr
 Status AgentIsolate::evaluate_modules(std::chrono::milliseconds cpu_budget) {
   Local<v8::Context> context = isolate_->GetCurrentContext();
   Status status = Ok{};
+  std::string evaluating;  // the module being evaluated, to name it if a limit stops it
   env_.watchdog.arm(isolate_, Clock::now() + cpu_budget);
   {
     v8::TryCatch try_catch(isolate_);
     for (const FunctionSpec& function : spec_->functions) {
+      evaluating = function.module;
       Local<v8::Module> module = modules_.at(function.module).Get(isolate_);
       Local<Value> evaluated;
       if (module->GetStatus() < v8::Module::kInstantiated &&
@@ -259,10 +261,9 @@ Status AgentIsolate::evaluate_modules(std::chrono::milliseconds cpu_budget) {
   bool fired = env_.watchdog.disarm();
   if (fired || isolate_->IsExecutionTerminating()) {
     isolate_->CancelTerminateExecution();
-    if (status) status = module_error("top-level code exceeded the start-up CPU limit");
-    else status = module_error(status.error().message + " (start-up CPU or heap limit reached)");
+    status = module_error(evaluating + ": top-level code exceeded the start-up CPU limit (--startup-cpu-limit-ms)");
   }
-  if (heap_exhausted_) status = module_error("top-level code exceeded the heap limit");
+  if (heap_exhausted_) status = module_error(evaluating + ": top-level code exceeded the heap limit (--heap-limit-mb)");
   return status;
 }
 
