@@ -94,8 +94,8 @@ AgentIsolate::~AgentIsolate() {
   {
     v8::Isolate::Scope isolate_scope(isolate_);
     timers_.clear();
-    handlers_.clear();
-    context_makers_.clear();
+    entries_.clear();
+    flatten_response_.Reset();
     hooks_.Reset();
     modules_.clear();
     context_.Reset();
@@ -145,7 +145,12 @@ Status AgentIsolate::run_bootstrap() {
     return Error{"INTERNAL", "isolate start-up code failed: " + v8util::describe_exception(isolate_, context, try_catch)};
   }
   hooks_.Reset(isolate_, hooks.As<v8::Object>());
-  response_keys_.init(isolate_);
+  Local<Value> flatten;
+  if (!hooks.As<v8::Object>()->Get(context, v8util::str(isolate_, "flattenResponse")).ToLocal(&flatten) ||
+      !flatten->IsFunction()) {
+    return Error{"INTERNAL", "isolate start-up code has no flattenResponse"};
+  }
+  flatten_response_.Reset(isolate_, flatten.As<v8::Function>());
   if (!cache) {
     // Made after running, so it holds the functions start-up compiled lazily too.
     std::unique_ptr<v8::ScriptCompiler::CachedData> made(v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
@@ -246,16 +251,15 @@ Status AgentIsolate::evaluate_modules(std::chrono::milliseconds cpu_budget) {
                               function.name + "\")");
         break;
       }
-      handlers_.emplace_back(isolate_, handler.As<v8::Function>());
-      Local<Value> factory, maker;
-      Local<Value> factory_args[] = {v8util::str(isolate_, spec_->id), v8util::str(isolate_, spec_->slug),
+      Local<Value> factory, entry;
+      Local<Value> factory_args[] = {handler, v8util::str(isolate_, spec_->id), v8util::str(isolate_, spec_->slug),
                                      v8util::str(isolate_, function.name), v8util::str(isolate_, "/agents/" + spec_->id)};
-      if (!hooks_.Get(isolate_)->Get(context, v8util::str(isolate_, "contextFactory")).ToLocal(&factory) ||
-          !factory.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 4, factory_args).ToLocal(&maker)) {
-        status = Error{"INTERNAL", "ctx factory failed"};
+      if (!hooks_.Get(isolate_)->Get(context, v8util::str(isolate_, "functionEntry")).ToLocal(&factory) ||
+          !factory.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 5, factory_args).ToLocal(&entry)) {
+        status = Error{"INTERNAL", "function entry could not be made"};
         break;
       }
-      context_makers_.emplace_back(isolate_, maker.As<v8::Function>());
+      entries_.emplace_back(isolate_, entry.As<v8::Function>());
     }
   }
   bool fired = env_.watchdog.disarm();
@@ -325,12 +329,9 @@ void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeC
 }
 
 void AgentIsolate::start_handler(InvocationId id, Local<v8::Context> context, const HandlerRequest& request) {
-  const Invocation& invocation = invocations_.at(id);
-  Local<v8::Function> handler = handlers_[invocation.function_index].Get(isolate_);
-  Local<Value> ctx = build_ctx(context, id, request);
   v8::TryCatch try_catch(isolate_);
   Local<Value> result;
-  if (!handler->Call(context, v8::Undefined(isolate_), 1, &ctx).ToLocal(&result)) {
+  if (!call_entry(context, id, request).ToLocal(&result)) {
     if (!try_catch.HasTerminated()) {
       finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "handler threw: " +
                                                                   v8util::describe_exception(isolate_, context, try_catch)});
@@ -383,7 +384,7 @@ static Local<v8::String> header_string(v8::Isolate* isolate, std::string_view te
       .ToLocalChecked();
 }
 
-Local<Value> AgentIsolate::build_ctx(Local<v8::Context> context, InvocationId id, const HandlerRequest& request) {
+v8::MaybeLocal<Value> AgentIsolate::call_entry(Local<v8::Context> context, InvocationId id, const HandlerRequest& request) {
   const Invocation& invocation = invocations_.at(id);
   std::vector<Local<Value>> header_pairs;
   header_pairs.reserve(request.headers.size() * 2);
@@ -400,11 +401,7 @@ Local<Value> AgentIsolate::build_ctx(Local<v8::Context> context, InvocationId id
       header_string(isolate_, request.origin),
       v8::Number::New(isolate_, static_cast<double>(id)),
   };
-  Local<Value> ctx;
-  if (!context_makers_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), 7, args).ToLocal(&ctx)) {
-    return v8::Undefined(isolate_);
-  }
-  return ctx;
+  return entries_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), 7, args);
 }
 
 std::string_view AgentIsolate::request_body(uint64_t invocation) {
@@ -434,7 +431,14 @@ void AgentIsolate::on_rejected(const v8::FunctionCallbackInfo<Value>& info) {
 void AgentIsolate::complete(InvocationId id, Local<v8::Context> context, Local<Value> value) {
   if (!invocations_.contains(id)) return;
   v8::TryCatch try_catch(isolate_);
-  auto response = to_handler_response(isolate_, context, value, response_keys_);
+  Local<Value> flattened;
+  if (!flatten_response_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 1, &value).ToLocal(&flattened)) {
+    if (try_catch.HasTerminated()) return;
+    finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "malformed return value: reading it threw: " +
+                                                                v8util::describe_exception(isolate_, context, try_catch)});
+    return;
+  }
+  auto response = to_handler_response(isolate_, context, flattened);
   if (try_catch.HasTerminated()) return;
   if (!response) {
     finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "malformed return value: " + response.error().message});

@@ -19,7 +19,6 @@
 #include "deploy/agent_spec.h"
 #include "sandbox/globals.h"
 #include "sandbox/handler_types.h"
-#include "sandbox/response_convert.h"
 #include "sandbox/watchdog.h"
 
 namespace agentgate {
@@ -85,7 +84,8 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   template <class Body>
   void run_js(InvocationId attributed, Body&& body);
   void start_handler(InvocationId id, v8::Local<v8::Context> context, const HandlerRequest& request);
-  v8::Local<v8::Value> build_ctx(v8::Local<v8::Context> context, InvocationId id, const HandlerRequest& request);
+  // Calls the function's entry (prelude.js: builds ctx, calls the handler) with this request.
+  v8::MaybeLocal<v8::Value> call_entry(v8::Local<v8::Context> context, InvocationId id, const HandlerRequest& request);
   void settle(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Promise> promise);
   void complete(InvocationId id, v8::Local<v8::Context> context, v8::Local<v8::Value> value);
   void finish(InvocationId id, InvokeOutcome outcome);
@@ -111,10 +111,9 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   v8::Global<v8::Context> context_;
   std::unordered_map<std::string, v8::Global<v8::Module>> modules_;  // by bundle file name
   std::unordered_map<int, std::string> module_names_;                  // identity hash -> file name
-  std::vector<v8::Global<v8::Function>> handlers_;                     // by function index
-  std::vector<v8::Global<v8::Function>> context_makers_;               // by function index, see prelude.js
-  v8::Global<v8::Object> hooks_;                                       // what the start-up code returned
-  ResponseKeys response_keys_;
+  std::vector<v8::Global<v8::Function>> entries_;  // by function index: build ctx, call the handler (prelude.js)
+  v8::Global<v8::Object> hooks_;                    // what the start-up code returned
+  v8::Global<v8::Function> flatten_response_;       // hooks.flattenResponse
 
   std::unordered_map<InvocationId, Invocation> invocations_;
   std::unordered_map<uint32_t, Timer> timers_;

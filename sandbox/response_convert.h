@@ -8,13 +8,10 @@
 
 namespace agentgate {
 
-// The property names read from every response, internalised once per isolate.
-struct ResponseKeys {
-  v8::Eternal<v8::String> status, headers, body;
-  void init(v8::Isolate* isolate);
-};
-
+// `flattened` is what the prelude's hooks.flattenResponse made of the handler's return value:
+// [status, body, name, value, ...] or a string describing the problem. Everything is checked here
+// (types, status range, header characters), since agent code can alter the prelude's behaviour.
 Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, v8::Local<v8::Context> context,
-                                            v8::Local<v8::Value> value, const ResponseKeys& keys);
+                                            v8::Local<v8::Value> flattened);
 
 }  // namespace agentgate

@@ -10,10 +10,11 @@ const define = (name, value) =>
 // Hooks the C++ side calls; returned by the start-up function (see embed.mjs), never global.
 const hooks = {};
 
-// --- ctx ----------------------------------------------------------------------------------------
-// One factory per agent function, made once per isolate; the per-request values arrive as
-// arguments. Object literals of one shape keep V8's inline caches warm on the hot path.
-hooks.contextFactory = (agentId, agentSlug, functionName, basePath) =>
+// --- ctx and the response ------------------------------------------------------------------------
+// One entry per agent function, made once per isolate: it builds ctx from the per-request values
+// and calls the handler, so a request costs a single call from C++. Object literals of one shape
+// keep V8's inline caches warm on this path.
+hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
   (url, method, headerPairs, body, requestId, origin, invocation) => {
     const headers = {};
     for (let i = 0; i < headerPairs.length; i += 2) {
@@ -29,15 +30,62 @@ hooks.contextFactory = (agentId, agentSlug, functionName, basePath) =>
       }
     }
     let bytes;
-    return {
+    return handler({
       request: {
         url, method, headers, body,
         get bodyBytes() { return (bytes ??= native.bodyBytes(invocation)); },
       },
       auth: { agentId, userId: null, user_id: null },
       metadata: { agentId, agentSlug, functionName, requestId, origin, basePath },
-    };
+    });
   };
+
+// The server owns the connection and the framing; these never come from a handler.
+const hopByHop = new Set(['connection', 'content-length', 'keep-alive', 'proxy-connection', 'te', 'trailer',
+  'transfer-encoding', 'upgrade']);
+const headerName = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const isPlainData = (value) => {
+  if (Array.isArray(value)) return true;
+  const proto = Object.getPrototypeOf(value);
+  return proto === null || proto === Object.prototype;
+};
+
+// Flattens a handler's return value to [status, body, name, value, name, value, ...] with
+// lower-case names, or returns a string saying what is wrong. C++ (response_convert.cc) checks the
+// types and characters of what comes back: this shapes the data, it is not the security check.
+hooks.flattenResponse = (response) => {
+  if (typeof response !== 'object' || response === null || Array.isArray(response)) {
+    return 'the handler must return an object such as { status, headers, body }';
+  }
+  const { status, headers, body } = response;
+  const out = [status, ''];
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) return 'headers: must be an object of name -> value';
+    for (const name of Object.keys(headers)) {
+      if (!headerName.test(name)) return `headers: '${name.slice(0, 100)}' is not a valid header name`;
+      const lower = name.toLowerCase();
+      if (hopByHop.has(lower)) continue;
+      const value = headers[name];
+      if (Array.isArray(value)) {
+        for (const item of value) out.push(lower, item);
+      } else {
+        out.push(lower, value);
+      }
+    }
+  }
+  if (body === undefined || body === null) return out;
+  if (typeof body === 'string' || body instanceof ArrayBuffer || ArrayBuffer.isView(body)) {
+    out[1] = body;
+  } else if (typeof body === 'object' && isPlainData(body)) {
+    out[1] = JSON.stringify(body);
+    let typed = false;
+    for (let i = 2; i < out.length; i += 2) typed ||= out[i] === 'content-type';
+    if (!typed) out.push('content-type', 'application/json');
+  } else {
+    return 'body: must be a string, Uint8Array, ArrayBuffer, or a plain object/array (sent as JSON)';
+  }
+  return out;
+};
 
 // --- Encoding (https://encoding.spec.whatwg.org/), UTF-8 only --------------------------------------
 const utf8Labels = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
