@@ -16,6 +16,8 @@ class HelloHandler final : public agentgate::RequestHandler {
     reply.body = "Hello, world!\n";
     done(std::move(reply));
   }
+  size_t body_limit(std::string_view, std::string_view) const override { return 1 << 20; }
+  size_t max_body_limit() const override { return 1 << 20; }
 };
 
 }  // namespace

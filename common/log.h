@@ -14,6 +14,10 @@ void set_min_level(Level level);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
 
+// `text` with control characters (newlines included) and backslashes written as \xNN escapes, for
+// untrusted text that must stay on one line.
+std::string escaped(std::string_view text);
+
 // log::info("deployed ", slug, " v", version): the parts are streamed only when the level is on.
 template <class... Parts>
 void at(Level level, const Parts&... parts) {

@@ -80,8 +80,12 @@ AdminApi::AdminApi(DeployService& deploys, AgentRegistry& registry, std::string 
     : deploys_(deploys), registry_(registry), token_digest_(sha256_bytes(token)) {}
 
 bool AdminApi::authorized(std::string_view authorization) const {
-  constexpr std::string_view kScheme = "Bearer ";
-  if (authorization.size() <= kScheme.size() || authorization.substr(0, kScheme.size()) != kScheme) return false;
+  constexpr std::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size()) return false;
+  for (size_t i = 0; i < kScheme.size(); ++i) {
+    char c = authorization[i];
+    if ((c >= 'A' && c <= 'Z' ? c + 32 : c) != kScheme[i]) return false;
+  }
   std::string presented = sha256_bytes(authorization.substr(kScheme.size()));
   return CRYPTO_memcmp(presented.data(), token_digest_.data(), token_digest_.size()) == 0;
 }
@@ -93,8 +97,10 @@ HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker) {
     return reply;
   }
   std::string_view path = request.target.substr(0, request.target.find('?'));
-  if (path.substr(0, kAgentsPath.size()) != kAgentsPath) return json_error(404, "NOT_FOUND", "no such admin endpoint");
-  std::string_view rest = path.substr(kAgentsPath.size());
+  std::string_view rest = path.substr(std::min(path.size(), kAgentsPath.size()));
+  if (path.substr(0, kAgentsPath.size()) != kAgentsPath || (!rest.empty() && rest.front() != '/')) {
+    return json_error(404, "NOT_FOUND", "no such admin endpoint");
+  }
   if (rest.empty() || rest == "/") {
     if (request.method == "GET") {
       boost::json::array agents;

@@ -33,8 +33,10 @@ class AdminApi {
   // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles.
   HttpReply handle(const AdminRequest& request, IsolatePool& checker);
 
- private:
+  // True when `authorization` is "Bearer <the admin token>" (scheme case-insensitive).
   bool authorized(std::string_view authorization) const;
+
+ private:
   HttpReply deploy(std::string_view body, const std::optional<std::string>& agent_id, IsolatePool& checker);
 
   DeployService& deploys_;
@@ -42,7 +44,7 @@ class AdminApi {
   std::string token_digest_;  // SHA-256 of the token: compare digests, so length leaks nothing either
 };
 
-// Hex SHA-256, for comparing secrets in constant time.
+// The raw SHA-256 digest, for comparing secrets in constant time.
 std::string sha256_bytes(std::string_view data);
 
 }  // namespace agentgate

@@ -30,10 +30,6 @@ struct ServeConfig {
   std::chrono::milliseconds read_timeout{15'000};   // a request (headers and body) must arrive in this
   std::chrono::milliseconds drain_timeout{35'000};  // SIGTERM: how long in-flight requests may finish
   bool quiet = false;                               // log warnings and errors only
-
-  size_t body_limit_for(std::string_view target) const {
-    return target.substr(0, 8) == "/_admin/" ? max_deploy_bytes : max_body_bytes;
-  }
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

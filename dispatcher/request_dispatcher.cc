@@ -1,6 +1,7 @@
 #include "dispatcher/request_dispatcher.h"
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/random.h"
 #include "dispatcher/route.h"
@@ -66,14 +67,23 @@ const AgentSnapshot& RequestDispatcher::agents() {
 
 std::string RequestDispatcher::next_request_id() {
   char counter[17];
-  int length = std::snprintf(counter, sizeof counter, "%llx", static_cast<unsigned long long>(++request_counter_));
-  return request_id_prefix_ + "-" + std::string(counter, static_cast<size_t>(length));
+  auto end = std::to_chars(counter, counter + sizeof counter, ++request_counter_, 16).ptr;
+  std::string id;
+  id.reserve(request_id_prefix_.size() + 1 + static_cast<size_t>(end - counter));
+  id.append(request_id_prefix_).push_back('-');
+  id.append(counter, end);
+  return id;
 }
 
 std::string RequestDispatcher::origin_for(const IncomingRequest& request) const {
   if (!config_.public_origin.empty()) return config_.public_origin;
   if (is_plausible_host(request.host)) return "http://" + request.host;
   return "http://" + config_.listen_host + ":" + std::to_string(config_.listen_port);
+}
+
+size_t RequestDispatcher::body_limit(std::string_view target, std::string_view authorization) const {
+  bool deploy = target.substr(0, kAdminPrefix.size()) == kAdminPrefix && admin_.authorized(authorization);
+  return deploy ? config_.max_deploy_bytes : config_.max_body_bytes;
 }
 
 void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(HttpReply)> done) {

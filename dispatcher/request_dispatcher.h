@@ -2,6 +2,7 @@
 // One per worker thread: turns a parsed HTTP request into a reply — the admin API, a redirect or
 // error from routing, or an agent function run in this worker's isolates. No Beast here: the server
 // converts to and from these plain values.
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <string>
@@ -22,6 +23,10 @@ class RequestDispatcher final : public RequestHandler {
                     Watchdog::Slot& watchdog);
 
   void dispatch(IncomingRequest request, std::function<void(HttpReply)> done) override;
+  // Deploys carry whole bundles: an authorised admin request may send --max-deploy-bytes; anyone
+  // else --max-body-bytes, so an unauthenticated client cannot make us buffer 32 MiB.
+  size_t body_limit(std::string_view target, std::string_view authorization) const override;
+  size_t max_body_limit() const override { return std::max(config_.max_body_bytes, config_.max_deploy_bytes); }
 
  private:
   const AgentSnapshot& agents();

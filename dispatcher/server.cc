@@ -23,6 +23,16 @@ namespace {
 
 using reuse_port = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
+// co_spawn completion: a connection or accept loop that ends with an exception is logged, not lost.
+void log_exception(std::exception_ptr error) {
+  if (!error) return;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    log::error("connection ended with an exception: ", e.what());
+  }
+}
+
 // Concrete executor types instead of any_io_executor: no type erasure on the request path.
 using Executor = asio::io_context::executor_type;
 using Stream = beast::basic_stream<tcp, Executor, beast::unlimited_rate_policy>;
@@ -121,7 +131,7 @@ class Worker {
   uint16_t bound_port() const { return acceptor_.local_endpoint().port(); }
 
   void start() {
-    asio::co_spawn(io_, accept_loop(), asio::detached);
+    asio::co_spawn(io_, accept_loop(), log_exception);
     thread_ = std::thread([this] { io_.run(); });
   }
 
@@ -154,11 +164,14 @@ class Worker {
       auto [ec, socket] = co_await acceptor_.async_accept(kUseTaskTuple);
       if (ec) {
         if (ec == asio::error::operation_aborted || draining_) break;
-        log::warn("accept failed: ", ec.message());
+        // Out of file descriptors (EMFILE/ENFILE) fails at once, every time: pause instead of spinning.
+        log::warn("accept failed: ", ec.message(), "; pausing 100 ms");
+        asio::steady_timer pause(io_, std::chrono::milliseconds(100));
+        co_await pause.async_wait(kUseTaskTuple);
         continue;
       }
       socket.set_option(tcp::no_delay(true), ec);
-      asio::co_spawn(io_, serve_connection(std::move(socket)), asio::detached);
+      asio::co_spawn(io_, serve_connection(std::move(socket)), log_exception);
     }
   }
 
@@ -168,6 +181,15 @@ class Worker {
     SessionState& state = sessions_[session_id];
     state.stream = &stream;
     open_sessions_.fetch_add(1, std::memory_order_release);
+    // Runs on every exit, exceptions included, so drain never waits for a connection that is gone.
+    struct Forget {
+      Worker* worker;
+      uint64_t id;
+      ~Forget() {
+        worker->sessions_.erase(id);
+        worker->open_sessions_.fetch_sub(1, std::memory_order_release);
+      }
+    } forget{this, session_id};
     beast::flat_buffer buffer;
     // Most handlers answer before dispatch returns; only a reply that comes later (the handler
     // awaited a timer or I/O) is waited for, on this never-expiring timer that the reply cancels.
@@ -178,11 +200,12 @@ class Worker {
       parser.header_limit(static_cast<std::uint32_t>(config_.max_header_bytes));
       // The head first: the body limit depends on the target (deploys carry whole bundles), so
       // Beast's own check of a declared length must not fire before we know the target.
-      parser.body_limit(std::max(config_.max_body_bytes, config_.max_deploy_bytes));
+      parser.body_limit(handler_->max_body_limit());
       stream.expires_after(config_.read_timeout);
       auto [read_error, read_bytes] = co_await http::async_read_header(stream, buffer, parser, kUseTaskTuple);
       if (!read_error) {
-        size_t limit = config_.body_limit_for(parser.get().target());
+        const auto& head = parser.get();
+        size_t limit = handler_->body_limit(head.target(), head[http::field::authorization]);
         parser.body_limit(limit);  // checked by Beast chunk by chunk; a declared length we check now
         if (parser.content_length() && *parser.content_length() > limit) {
           read_error = http::error::body_limit;
@@ -217,8 +240,6 @@ class Worker {
     }
     boost::system::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    sessions_.erase(session_id);
-    open_sessions_.fetch_sub(1, std::memory_order_release);
   }
 
   Task<bool> write_reply(Stream& stream, HttpReply reply, unsigned version, bool keep_alive,

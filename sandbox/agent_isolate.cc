@@ -299,15 +299,22 @@ void AgentIsolate::run_js(InvocationId attributed, Body&& body) {
     context->SetContinuationPreservedEmbedderData(v8::Undefined(isolate_));
     if (fired || isolate_->IsExecutionTerminating()) isolate_->CancelTerminateExecution();
 
-    if (auto it = invocations_.find(attributed); it != invocations_.end()) it->second.cpu_used += elapsed;
+    auto charged = invocations_.find(attributed);
+    if (charged != invocations_.end()) charged->second.cpu_used += elapsed;
     if (heap_exhausted_) {
-      condemn(InvokeStatus::kHeapLimit, "heap limit reached; isolate discarded");
+      finish(culprit, InvokeOutcome{InvokeStatus::kHeapLimit, {}, "heap limit reached; isolate discarded"});
+      condemn(InvokeStatus::kIsolateRestarted, "isolate discarded after another request exhausted its heap");
+    } else if (!fired && charged != invocations_.end() && charged->second.cpu_used >= env_.limits.cpu_time) {
+      // Spent in slices (each under the watchdog's deadline): nothing was terminated, so only this
+      // request ends.
+      finish(attributed, InvokeOutcome{InvokeStatus::kCpuLimit, {}, "CPU time limit exceeded (across awaits)"});
     } else if (fired) {
       // Termination drops V8's pending promise jobs, which may belong to other requests, and can
       // leave module state half-updated: the culprit gets its 503, the isolate is replaced.
       finish(culprit, InvokeOutcome{InvokeStatus::kCpuLimit, {}, "CPU time limit exceeded"});
       condemn(InvokeStatus::kIsolateRestarted, "isolate discarded after another request exceeded its CPU limit");
     }
+    V8Runtime::run_pending_tasks(isolate_);
   }
   deliver_ready();
 }
@@ -402,6 +409,17 @@ v8::MaybeLocal<Value> AgentIsolate::call_entry(Local<v8::Context> context, Invoc
       v8::Number::New(isolate_, static_cast<double>(id)),
   };
   return entries_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), 7, args);
+}
+
+std::unique_ptr<v8::BackingStore> AgentIsolate::new_backing_store(size_t length) {
+  void* data = allocator_->Allocate(length);
+  if (data == nullptr && length > 0) return nullptr;
+  return v8::ArrayBuffer::NewBackingStore(
+      data, length,
+      [](void* bytes, size_t size, void* allocator) {
+        static_cast<v8::ArrayBuffer::Allocator*>(allocator)->Free(bytes, size);
+      },
+      allocator_.get());
 }
 
 std::string_view AgentIsolate::request_body(uint64_t invocation) {
@@ -516,7 +534,7 @@ uint32_t AgentIsolate::start_timer(Local<v8::Function> callback, std::chrono::mi
   InvocationId owner = current_invocation(isolate_->GetCurrentContext());
   auto invocation = invocations_.find(owner);
   if (invocation == invocations_.end()) {
-    v8util::throw_type_error(isolate_, "setTimeout is only available while handling a request (not at module top level)");
+    v8util::throw_type_error(isolate_, "setTimeout is only available while handling a request (not at module top level or after its response)");
     return 0;
   }
   if (invocation->second.timers.size() >= kMaxTimersPerInvocation) {
@@ -539,7 +557,14 @@ void AgentIsolate::clear_timer(uint32_t id) {
   auto timer = timers_.find(id);
   if (timer == timers_.end()) return;
   env_.loop.cancel_timer(timer->second.loop_timer);
+  forget_timer(timer->second.invocation, id);
   timers_.erase(timer);
+}
+
+void AgentIsolate::forget_timer(InvocationId owner, uint32_t timer_id) {
+  if (auto invocation = invocations_.find(owner); invocation != invocations_.end()) {
+    std::erase(invocation->second.timers, timer_id);
+  }
 }
 
 void AgentIsolate::fire_timer(uint32_t timer_id) {
@@ -550,6 +575,7 @@ void AgentIsolate::fire_timer(uint32_t timer_id) {
     auto it = timers_.find(timer_id);
     if (it == timers_.end()) return;
     Local<v8::Function> callback = it->second.callback.Get(isolate_);
+    forget_timer(it->second.invocation, timer_id);
     timers_.erase(it);
     v8::TryCatch try_catch(isolate_);
     if (callback->Call(context, v8::Undefined(isolate_), 0, nullptr).IsEmpty() && !try_catch.HasTerminated()) {
@@ -561,12 +587,19 @@ void AgentIsolate::fire_timer(uint32_t timer_id) {
 
 void AgentIsolate::console_log(std::string_view level, std::string_view text) {
   auto invocation = invocations_.find(current_invocation(isolate_->GetCurrentContext()));
-  std::string_view request_id = invocation == invocations_.end() ? "-" : invocation->second.request_id;
+  // Views on both branches: a "-" : std::string ternary would make a temporary string.
+  bool live = invocation != invocations_.end();
+  std::string_view request_id = live ? std::string_view(invocation->second.request_id) : std::string_view("-");
   std::string_view function =
-      invocation == invocations_.end() ? "-" : spec_->functions[invocation->second.function_index].name;
+      live ? std::string_view(spec_->functions[invocation->second.function_index].name) : std::string_view("-");
   bool truncated = text.size() > env_.limits.max_log_line;
-  log::info("agent=", spec_->slug, " fn=", function, " req=", request_id, " console.", level, ": ",
-            text.substr(0, env_.limits.max_log_line), truncated ? " [truncated]" : "");
+  log::Level severity = level == "error" ? log::Level::kError
+                        : level == "warn" ? log::Level::kWarn
+                        : level == "debug" ? log::Level::kDebug
+                                           : log::Level::kInfo;
+  // Escaped, so agent output cannot forge log lines (newlines, control characters).
+  log::at(severity, "agent=", spec_->slug, " fn=", function, " req=", request_id, " console.", level, ": ",
+          log::escaped(text.substr(0, env_.limits.max_log_line)), truncated ? " [truncated]" : "");
 }
 
 size_t AgentIsolate::on_near_heap_limit(void* data, size_t current_limit, size_t) {

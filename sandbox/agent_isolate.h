@@ -54,6 +54,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void console_log(std::string_view level, std::string_view text) override;
   uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) override;
   void clear_timer(uint32_t id) override;
+  std::unique_ptr<v8::BackingStore> new_backing_store(size_t length) override;
   std::string_view request_body(uint64_t invocation) override;
 
  private:
@@ -94,6 +95,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   // The invocation the running JS works for (see SetContinuationPreservedEmbedderData), 0 if none.
   InvocationId current_invocation(v8::Local<v8::Context> context) const;
   void fire_timer(uint32_t timer_id);
+  void forget_timer(InvocationId owner, uint32_t timer_id);
   // One timer per isolate, not per request: armed for the earliest deadline among live invocations
   // and re-armed when it fires, so the request path never touches the timer queue.
   void arm_wall_timer(std::chrono::steady_clock::time_point deadline);

@@ -2,6 +2,9 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -18,24 +21,51 @@ using v8::Value;
 
 constexpr int kUtf8WriteFlags = v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8;
 
+// Each native function checks its own arguments: the prelude's checks run in agent-controlled JS
+// (built-ins can be replaced), so they shape errors, they do not keep memory safe.
+bool expect(bool ok, const FunctionCallbackInfo<Value>& args, std::string_view message) {
+  if (!ok) v8util::throw_type_error(args.GetIsolate(), message);
+  return ok;
+}
+
+// A Uint8Array of `length` bytes whose memory counts against the isolate's cap, or an empty handle
+// after throwing RangeError. (ArrayBuffer::NewBackingStore would abort the process instead.)
+Local<v8::Uint8Array> new_bytes(v8::Isolate* isolate, size_t length) {
+  std::unique_ptr<v8::BackingStore> store = IsolateHost::of(isolate)->new_backing_store(length);
+  if (!store) {
+    isolate->ThrowException(v8::Exception::RangeError(v8util::str(isolate, "Array buffer allocation failed")));
+    return {};
+  }
+  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  return v8::Uint8Array::New(buffer, 0, length);
+}
+
+char* view_data(Local<v8::ArrayBufferView> view) {
+  return static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset();
+}
+
 void utf8_encode(const FunctionCallbackInfo<Value>& args) {
+  if (!expect(args[0]->IsString(), args, "TextEncoder.encode: expected a string")) return;
   v8::Isolate* isolate = args.GetIsolate();
   Local<v8::String> text = args[0].As<v8::String>();
   size_t length = static_cast<size_t>(text->Utf8Length(isolate));
-  auto store = v8::ArrayBuffer::NewBackingStore(isolate, length);
-  text->WriteUtf8(isolate, static_cast<char*>(store->Data()), static_cast<int>(length), nullptr, kUtf8WriteFlags);
-  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
-  args.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, length));
+  Local<v8::Uint8Array> bytes = new_bytes(isolate, length);
+  if (bytes.IsEmpty()) return;
+  text->WriteUtf8(isolate, view_data(bytes), static_cast<int>(length), nullptr, kUtf8WriteFlags);
+  args.GetReturnValue().Set(bytes);
 }
 
 void utf8_encode_into(const FunctionCallbackInfo<Value>& args) {
+  if (!expect(args[0]->IsString() && args[1]->IsUint8Array(), args, "TextEncoder.encodeInto: expected a string and a Uint8Array")) {
+    return;
+  }
   v8::Isolate* isolate = args.GetIsolate();
   Local<v8::Context> context = isolate->GetCurrentContext();
   Local<v8::String> text = args[0].As<v8::String>();
   Local<v8::Uint8Array> target = args[1].As<v8::Uint8Array>();
-  char* data = static_cast<char*>(target->Buffer()->Data()) + target->ByteOffset();
   int read = 0;
-  int written = text->WriteUtf8(isolate, data, static_cast<int>(target->ByteLength()), &read, kUtf8WriteFlags);
+  int capacity = static_cast<int>(std::min<size_t>(target->ByteLength(), INT32_MAX));
+  int written = text->WriteUtf8(isolate, view_data(target), capacity, &read, kUtf8WriteFlags);
   Local<v8::Object> result = v8::Object::New(isolate);
   result->Set(context, v8util::str(isolate, "read"), v8::Integer::New(isolate, read)).Check();
   result->Set(context, v8util::str(isolate, "written"), v8::Integer::New(isolate, written)).Check();
@@ -43,6 +73,7 @@ void utf8_encode_into(const FunctionCallbackInfo<Value>& args) {
 }
 
 void utf8_decode(const FunctionCallbackInfo<Value>& args) {
+  if (!expect(args[0]->IsUint8Array(), args, "TextDecoder.decode: expected bytes")) return;
   v8::Isolate* isolate = args.GetIsolate();
   Local<v8::Uint8Array> bytes = args[0].As<v8::Uint8Array>();
   bool fatal = args[1]->BooleanValue(isolate);
@@ -73,9 +104,14 @@ void console_log(const FunctionCallbackInfo<Value>& args) {
 }
 
 void fill_random_values(const FunctionCallbackInfo<Value>& args) {
-  Local<v8::ArrayBufferView> view = args[0].As<v8::ArrayBufferView>();
-  auto* data = static_cast<unsigned char*>(view->Buffer()->Data()) + view->ByteOffset();
-  fill_random(data, view->ByteLength());
+  Local<Value> value = args[0];
+  bool integer_array = value->IsInt8Array() || value->IsUint8Array() || value->IsUint8ClampedArray() ||
+                       value->IsInt16Array() || value->IsUint16Array() || value->IsInt32Array() ||
+                       value->IsUint32Array() || value->IsBigInt64Array() || value->IsBigUint64Array();
+  if (!expect(integer_array, args, "getRandomValues: the argument must be an integer TypedArray")) return;
+  Local<v8::ArrayBufferView> view = value.As<v8::ArrayBufferView>();
+  if (!expect(view->ByteLength() <= 65536, args, "getRandomValues: at most 65536 bytes per call")) return;
+  fill_random(reinterpret_cast<unsigned char*>(view_data(view)), view->ByteLength());
 }
 
 void random_uuid(const FunctionCallbackInfo<Value>& args) {
@@ -113,23 +149,33 @@ void structured_clone(const FunctionCallbackInfo<Value>& args) {
   }
 }
 
+// A finite number clamped to [min, max]; NaN and non-numbers give `fallback`. Never calls JS.
+double clamped_number(Local<Value> value, double min, double max, double fallback) {
+  if (!value->IsNumber()) return fallback;
+  double number = value.As<v8::Number>()->Value();
+  if (std::isnan(number)) return fallback;
+  return std::clamp(number, min, max);
+}
+
 void body_bytes(const FunctionCallbackInfo<Value>& args) {
   v8::Isolate* isolate = args.GetIsolate();
-  auto invocation = static_cast<uint64_t>(args[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0));
+  auto invocation = static_cast<uint64_t>(clamped_number(args[0], 0, 9007199254740991.0, 0));
   std::string_view body = IsolateHost::of(isolate)->request_body(invocation);
-  auto store = v8::ArrayBuffer::NewBackingStore(isolate, body.size());
-  std::memcpy(store->Data(), body.data(), body.size());
-  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
-  args.GetReturnValue().Set(v8::Uint8Array::New(buffer, 0, body.size()));
+  Local<v8::Uint8Array> bytes = new_bytes(isolate, body.size());
+  if (bytes.IsEmpty()) return;
+  std::memcpy(view_data(bytes), body.data(), body.size());
+  args.GetReturnValue().Set(bytes);
 }
 
 void queue_microtask(const FunctionCallbackInfo<Value>& args) {
+  if (!expect(args[0]->IsFunction(), args, "queueMicrotask: callback must be a function")) return;
   args.GetIsolate()->EnqueueMicrotask(args[0].As<v8::Function>());
 }
 
 void set_timeout(const FunctionCallbackInfo<Value>& args) {
+  if (!expect(args[0]->IsFunction(), args, "setTimeout: callback must be a function")) return;
   v8::Isolate* isolate = args.GetIsolate();
-  double delay = args[1]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
+  double delay = clamped_number(args[1], 0, 2147483647.0, 0);
   uint32_t id = IsolateHost::of(isolate)->start_timer(args[0].As<v8::Function>(),
                                                       std::chrono::milliseconds(static_cast<int64_t>(delay)));
   if (id == 0) return;  // the host threw
@@ -137,9 +183,8 @@ void set_timeout(const FunctionCallbackInfo<Value>& args) {
 }
 
 void clear_timeout(const FunctionCallbackInfo<Value>& args) {
-  v8::Isolate* isolate = args.GetIsolate();
-  double id = args[0]->NumberValue(isolate->GetCurrentContext()).FromMaybe(0);
-  if (id >= 1 && id <= UINT32_MAX) IsolateHost::of(isolate)->clear_timer(static_cast<uint32_t>(id));
+  double id = clamped_number(args[0], 0, UINT32_MAX, 0);
+  if (id >= 1) IsolateHost::of(args.GetIsolate())->clear_timer(static_cast<uint32_t>(id));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <string_view>
 
 namespace agentgate {
@@ -18,6 +19,8 @@ class IsolateHost {
   // Returns a timer id > 0, or 0 after throwing (no request to attach it to, too many timers).
   virtual uint32_t start_timer(v8::Local<v8::Function> callback, std::chrono::milliseconds delay) = 0;
   virtual void clear_timer(uint32_t id) = 0;
+  // Memory for a new ArrayBuffer, counted against the isolate's cap; null when over it.
+  virtual std::unique_ptr<v8::BackingStore> new_backing_store(size_t length) = 0;
   // The raw body of a live invocation ("" once it has finished).
   virtual std::string_view request_body(uint64_t invocation) = 0;
 

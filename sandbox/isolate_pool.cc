@@ -45,6 +45,13 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
   // Hold a reference: the completion may run inside invoke and the slot may change meanwhile.
   std::shared_ptr<AgentIsolate> isolate = slot.isolate;
   isolate->invoke(function_index, std::move(request), std::move(done));
+  // A condemned isolate (CPU or heap limit) may hold a lot of memory: let it go now, not at the
+  // agent's next request. (`slot` may have been invalidated by a re-entrant call: look it up.)
+  if (isolate->condemned()) {
+    if (auto again = by_agent_.find(agent->id); again != by_agent_.end() && again->second.isolate == isolate) {
+      again->second.isolate.reset();
+    }
+  }
 }
 
 namespace {

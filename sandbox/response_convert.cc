@@ -1,6 +1,8 @@
 #include "sandbox/response_convert.h"
 
 #include <algorithm>
+#include <cmath>
+#include <iterator>
 
 #include "sandbox/v8_util.h"
 
@@ -24,6 +26,19 @@ bool is_valid_header_value(std::string_view value) {
     return (c < 0x20 && c != '\t') || c == 0x7f;
   });
 }
+
+// The server owns the connection and its framing: these never come from a handler. (The prelude
+// drops them too, but agent code can change the prelude's behaviour.)
+bool is_hop_by_hop(std::string_view name) {
+  static constexpr std::string_view kHopByHop[] = {"connection", "content-length", "keep-alive", "proxy-connection",
+                                                   "te", "trailer", "transfer-encoding", "upgrade"};
+  return std::find(std::begin(kHopByHop), std::end(kHopByHop), name) != std::end(kHopByHop);
+}
+
+// Beast cannot hold a field of 64 KiB or more, and no browser sends or accepts such heads.
+constexpr size_t kMaxHeaderNameBytes = 256;
+constexpr size_t kMaxHeaderValueBytes = 16 * 1024;
+constexpr size_t kMaxHeaderTotalBytes = 64 * 1024;
 
 std::string utf8_of(v8::Isolate* isolate, Local<v8::String> text) {
   std::string out(static_cast<size_t>(text->Utf8Length(isolate)), '\0');
@@ -69,22 +84,30 @@ Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, Local<v8::Cont
   if (status.IsEmpty()) return bad("the response could not be read");
   if (!status->IsUndefined()) {
     double code = status->IsNumber() ? status.As<v8::Number>()->Value() : -1;
-    // 1xx are interim responses in HTTP/1.1 and cannot end an exchange.
-    if (code != static_cast<int>(code) || code < 200 || code > 599) return bad("status: must be an integer 200-599");
+    // 1xx are interim responses in HTTP/1.1 and cannot end an exchange. (Range first: casting NaN
+    // or 1e300 to int is undefined.)
+    if (!(code >= 200 && code <= 599) || code != std::floor(code)) return bad("status: must be an integer 200-599");
     response.status = static_cast<int>(code);
   }
+  size_t total_header_bytes = 0;
   response.headers.reserve((length - 2) / 2);
   for (uint32_t i = 2; i < length; i += 2) {
     Local<Value> name = part(i);
     Local<Value> value = part(i + 1);
     if (name.IsEmpty() || value.IsEmpty() || !name->IsString()) return bad("the response could not be read");
     std::string header = utf8_of(isolate, name.As<v8::String>());
-    if (!is_valid_header_name(header)) return bad("headers: '" + header.substr(0, 100) + "' is not a valid header name");
+    if (header.size() > kMaxHeaderNameBytes || !is_valid_header_name(header)) {
+      return bad("headers: '" + header.substr(0, 100) + "' is not a valid header name");
+    }
     if (!value->IsString()) return bad("headers['" + header + "']: values must be strings or arrays of strings");
     std::string text = utf8_of(isolate, value.As<v8::String>());
     if (!is_valid_header_value(text)) {
       return bad("headers['" + header + "']: value contains control characters (CR, LF, NUL...)");
     }
+    if (text.size() > kMaxHeaderValueBytes) return bad("headers['" + header + "']: value longer than 16 KiB");
+    total_header_bytes += header.size() + text.size();
+    if (total_header_bytes > kMaxHeaderTotalBytes) return bad("headers: more than 64 KiB in all");
+    if (is_hop_by_hop(header)) continue;
     response.headers.emplace_back(std::move(header), std::move(text));
   }
   Local<Value> body = part(1);

@@ -20,6 +20,11 @@ void V8Runtime::set_bootstrap_code_cache(CodeCache cache) {
   if (!g_runtime->bootstrap_cache_) g_runtime->bootstrap_cache_ = std::move(cache);
 }
 
+void V8Runtime::run_pending_tasks(v8::Isolate* isolate) {
+  while (v8::platform::PumpMessageLoop(g_runtime->platform_.get(), isolate, v8::platform::MessageLoopBehavior::kDoNotWait)) {
+  }
+}
+
 V8Runtime::V8Runtime() : platform_(v8::platform::NewDefaultPlatform()) {
   g_runtime = this;
   // Agents' code is untrusted: no string-to-code beyond what the language requires, no wasm

@@ -7,6 +7,7 @@
 #include <vector>
 
 namespace v8 {
+class Isolate;
 class Platform;
 }
 
@@ -24,6 +25,10 @@ class V8Runtime {
   // reused by every later one (it spares them most of the parsing). Thread-safe; null until made.
   static CodeCache bootstrap_code_cache();
   static void set_bootstrap_code_cache(CodeCache cache);
+
+  // Runs the tasks V8 posted to `isolate`'s thread (GC finalisation, memory reducer...). Call on
+  // that thread, with the isolate entered, after running JS; without it they pile up.
+  static void run_pending_tasks(v8::Isolate* isolate);
 
  private:
   std::unique_ptr<v8::Platform> platform_;

@@ -50,6 +50,27 @@ TEST_F(AdminApiTest, BundleLargerThanTheRequestBodyLimitDeploys) {
   EXPECT_EQ(http_get(server.port(), app_url()).body, std::to_string(3 << 20));
 }
 
+TEST_F(AdminApiTest, LargeBodyWithoutTheTokenIsRefusedBeforeItIsRead) {
+  // Only an authorised admin request may send a bundle-sized body; others get the agent limit.
+  HttpRequestSpec spec;
+  spec.method = "POST";
+  spec.target = "/_admin/v1/agents";
+  spec.body = std::string(2 << 20, 'x');
+  spec.headers = {{"content-type", "application/json"}};
+  auto reply = raw_send_while_reading(server.port(), "POST /_admin/v1/agents HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                                     "Content-Length: " + std::to_string(spec.body.size()) +
+                                                     "\r\n\r\n" + spec.body);
+  EXPECT_EQ(reply.bytes.substr(0, 12), "HTTP/1.1 413") << reply.bytes.substr(0, 200);
+}
+
+TEST_F(AdminApiTest, BearerSchemeIsCaseInsensitiveAndPathsMustMatchExactly) {
+  HttpRequestSpec spec;
+  spec.target = "/_admin/v1/agents";
+  spec.headers = {{"authorization", "bearer " + server.admin_token()}};
+  EXPECT_EQ(http_request(server.port(), spec).status, 200);
+  EXPECT_EQ(server.admin("GET", "/_admin/v1/agentsXgreeter").status, 404);
+}
+
 TEST_F(AdminApiTest, RedeployAnswers200IncrementsVersionAndServesNewCode) {
   ASSERT_EQ(server.deploy(one_function_bundle(kId, "greeter", text_handler("v1"))).status, 201);
   ASSERT_EQ(http_get(server.port(), app_url()).body, "v1");
