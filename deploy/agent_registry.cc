@@ -1,7 +1,5 @@
 #include "deploy/agent_registry.h"
 
-#include <chrono>
-
 namespace agentgate {
 
 AgentSpecPtr AgentSnapshot::find_by_id(const std::string& id) const {
@@ -44,13 +42,6 @@ Result<AgentSpecPtr> AgentRegistry::install(AgentSpec spec) {
   std::lock_guard lock(mutex_);
   if (auto status = check_locked(spec); !status) return status.error();
   auto next = std::make_shared<AgentSnapshot>(*current_);
-  if (spec.version == 0) {
-    auto previous = current_->find_by_id(spec.id);
-    spec.version = previous ? previous->version + 1 : 1;
-    spec.deployed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                              std::chrono::system_clock::now().time_since_epoch())
-                              .count();
-  }
   if (auto previous = current_->find_by_id(spec.id); previous && previous->slug != spec.slug) {
     next->id_by_slug.erase(previous->slug);
   }

@@ -32,9 +32,8 @@ class AgentRegistry {
   // The id to give a manifest without one: the id of the agent that already has this slug, else new.
   std::string id_for_slug(const std::string& slug) const;
 
-  // Publishes `spec` as the agent's next version (version and deployed_at are assigned here unless
-  // spec.version is set, as when restoring from storage). Fails with SLUG_TAKEN when another agent
-  // owns the slug.
+  // Publishes `spec` (its version and deployed_at already set by the caller: DeployService, or the
+  // stored record on restore). Fails with SLUG_TAKEN when another agent owns the slug.
   Result<AgentSpecPtr> install(AgentSpec spec);
   // Checks what install() would refuse, without publishing.
   Status check_install(const AgentSpec& spec) const;

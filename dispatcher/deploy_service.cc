@@ -26,10 +26,12 @@ Result<AgentSpecPtr> DeployService::deploy(std::map<std::string, std::string> fi
   }
   if (auto allowed = registry_.check_install(spec); !allowed) return allowed.error();
 
-  // Load with the next version number so the check runs exactly what will be published.
+  // Load the very modules that will be published, in a scratch isolate on the calling thread.
   auto candidate = std::make_shared<AgentSpec>(spec);
   if (auto loaded = checker.check_loads(candidate); !loaded) {
-    return Error{"INVALID_BUNDLE", loaded.error().message};
+    // MODULE_ERROR is the bundle's fault (400); anything else is ours and keeps its code.
+    if (loaded.error().code == "MODULE_ERROR") return Error{"INVALID_BUNDLE", loaded.error().message};
+    return loaded.error();
   }
   auto snapshot = registry_.snapshot();
   auto previous = snapshot->find_by_id(spec.id);

@@ -140,6 +140,8 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
   pool_.invoke(route.agent, route.function_index, std::move(handler_request),
                [done = std::move(done), request_id](InvokeOutcome outcome) {
                  HttpReply reply = outcome_reply(std::move(outcome));
+                 // Ours is the id in the server log: it replaces one a handler may have set.
+                 std::erase_if(reply.headers, [](const auto& header) { return header.first == "x-request-id"; });
                  reply.headers.emplace_back("x-request-id", request_id);
                  done(std::move(reply));
                });

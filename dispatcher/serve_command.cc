@@ -23,13 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// An event loop for the start-up deploy checks, which never run timers.
-class StartupLoop final : public EventLoop {
- public:
-  TimerId start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
-  void cancel_timer(TimerId) override {}
-};
-
 void deploy_agents_dir(const std::string& directory, DeployService& deploys, IsolatePool& checker) {
   std::error_code ec;
   std::vector<fs::path> bundles;
@@ -101,7 +94,7 @@ int run_serve(const std::vector<std::string>& args) {
     return 1;
   }
   if (!config.agents_dir.empty()) {
-    StartupLoop loop;
+    NoTimersLoop loop;  // start-up deploy checks only load code
     IsolatePool checker(config.limits, loop, watchdog.new_slot());
     deploy_agents_dir(config.agents_dir, deploys, checker);
   }

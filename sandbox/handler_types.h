@@ -65,4 +65,11 @@ class EventLoop {
   virtual void cancel_timer(TimerId id) = 0;
 };
 
+// For isolates that only load code (deploy checks): starting a timer is refused.
+class NoTimersLoop final : public EventLoop {
+ public:
+  TimerId start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
+  void cancel_timer(TimerId) override {}
+};
+
 }  // namespace agentgate

@@ -54,15 +54,6 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
   }
 }
 
-namespace {
-// Deploy checks never start timers or outlive the call, so their isolate needs no real loop.
-class NoTimersLoop final : public EventLoop {
- public:
-  TimerId start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
-  void cancel_timer(TimerId) override {}
-};
-}  // namespace
-
 Status IsolatePool::check_loads(const AgentSpecPtr& agent) {
   NoTimersLoop loop;
   auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_});
