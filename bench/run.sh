@@ -547,6 +547,8 @@ write_report() {
       echo
       echo "RSS includes allocator slack and GC timing, so treat this as an estimate."
     fi
+    echo
+    echo "Where the time goes, and what is being done about it: [performance.md](performance.md)."
     if ((${#NOTES[@]} > 0)); then
       echo
       echo "## Notes"
