@@ -18,6 +18,7 @@ using v8::Value;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxTimersPerInvocation = 1000;
+constexpr uint32_t kEntriesPerTaskCheck = 16;
 // Heap granted past the limit so V8 can finish the allocation that hit it and unwind the terminated
 // script instead of aborting the process. The first grant covers V8's largest single object (about
 // 1 GiB: a maximal array or string); the isolate is discarded right after.
@@ -314,7 +315,12 @@ void AgentIsolate::run_js(InvocationId attributed, Body&& body) {
       finish(culprit, InvokeOutcome{InvokeStatus::kCpuLimit, {}, "CPU time limit exceeded"});
       condemn(InvokeStatus::kIsolateRestarted, "isolate discarded after another request exceeded its CPU limit");
     }
-    V8Runtime::run_pending_tasks(isolate_);
+    // V8's foreground tasks (GC follow-ups) tolerate a short delay; checking for them costs two
+    // locks, so not on every entry.
+    if (++entries_since_tasks_ >= kEntriesPerTaskCheck) {
+      entries_since_tasks_ = 0;
+      V8Runtime::run_pending_tasks(isolate_);
+    }
   }
   deliver_ready();
 }

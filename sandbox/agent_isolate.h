@@ -123,6 +123,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   InvocationId next_invocation_ = 0;
   uint32_t next_timer_ = 0;
   EventLoop::TimerId wall_timer_ = 0;  // 0: not armed
+  uint32_t entries_since_tasks_ = 0;   // JS entries since V8's foreground tasks last ran
   bool heap_exhausted_ = false;
   bool condemned_ = false;
 };
