@@ -63,6 +63,7 @@ else
   if ! { v8_ok /usr/include/node && [ -e /usr/lib/x86_64-linux-gnu/libnode.so ]; }; then
     echo "install-deps: plain apt route unavailable; unpacking libnode108 + libnode-dev into $deps/libnode"
     tmp="$(mktemp -d)"
+    chmod 755 "$tmp"  # apt-get download runs as _apt where it can
     (cd "$tmp" && apt-get download libnode108 libnode-dev >/dev/null)
     rm -rf "$deps/libnode" && mkdir -p "$deps/libnode"
     for deb in "$tmp"/*.deb; do dpkg-deb -x "$deb" "$deps/libnode"; done
