@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 
 #include <cstdlib>
+#include <functional>
 #include <iostream>
 
 #include "deploy/bundle_files.h"
@@ -118,6 +119,17 @@ int report_failure(const http::response<http::string_body>& response) {
 
 }  // namespace
 
+// Runs `print` on a success body; a body that is not what the admin API sends is reported, not fatal.
+int print_reply(const std::string& body, const std::function<void(const boost::json::value&)>& print) {
+  try {
+    print(boost::json::parse(body));
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "agentgate: unexpected answer from the server (" << e.what() << ")\n";
+    return 1;
+  }
+}
+
 int run_deploy(const std::vector<std::string>& args) {
   auto options = parse_client_args(args);
   if (!options) return 2;
@@ -136,11 +148,11 @@ int run_deploy(const std::vector<std::string>& args) {
                        boost::json::serialize(boost::json::object{{"files", std::move(file_map)}}));
   if (!response) return 1;
   if (response->result_int() >= 300) return report_failure(*response);
-  auto agent = boost::json::parse(response->body());
-  std::cout << "deployed " << agent.at("slug").as_string().c_str() << " version " << agent.at("version").as_int64()
-            << "\n  id:  " << agent.at("id").as_string().c_str() << "\n  url: http://" << options->host << ":"
-            << options->port << agent.at("url").as_string().c_str() << "\n";
-  return 0;
+  return print_reply(response->body(), [&](const boost::json::value& agent) {
+    std::cout << "deployed " << agent.at("slug").as_string().c_str() << " version " << agent.at("version").as_int64()
+              << "\n  id:  " << agent.at("id").as_string().c_str() << "\n  url: http://" << options->host << ":"
+              << options->port << agent.at("url").as_string().c_str() << "\n";
+  });
 }
 
 int run_agents(const std::vector<std::string>& args) {
@@ -151,17 +163,17 @@ int run_agents(const std::vector<std::string>& args) {
     auto response = call(*options, http::verb::get, "/_admin/v1/agents");
     if (!response) return 1;
     if (response->result_int() >= 300) return report_failure(*response);
-    auto list = boost::json::parse(response->body());
-    std::cout << "ID                                    SLUG                 VERSION  FUNCTIONS\n";
-    for (const auto& agent : list.at("agents").as_array()) {
-      std::string slug = agent.at("slug").as_string().c_str();
-      std::string version = std::to_string(agent.at("version").as_int64());
-      slug.resize(std::max<size_t>(slug.size(), 20), ' ');
-      version.resize(std::max<size_t>(version.size(), 8), ' ');
-      std::cout << agent.at("id").as_string().c_str() << "  " << slug << " " << version << " "
-                << agent.at("functions").as_array().size() << "\n";
-    }
-    return 0;
+    return print_reply(response->body(), [](const boost::json::value& list) {
+      std::cout << "ID                                    SLUG                 VERSION  FUNCTIONS\n";
+      for (const auto& agent : list.at("agents").as_array()) {
+        std::string slug = agent.at("slug").as_string().c_str();
+        std::string version = std::to_string(agent.at("version").as_int64());
+        slug.resize(std::max<size_t>(slug.size(), 20), ' ');
+        version.resize(std::max<size_t>(version.size(), 8), ' ');
+        std::cout << agent.at("id").as_string().c_str() << "  " << slug << " " << version << " "
+                  << agent.at("functions").as_array().size() << "\n";
+      }
+    });
   }
   if (positional.size() == 2 && positional[0] == "delete") {
     auto response = call(*options, http::verb::delete_, "/_admin/v1/agents/" + positional[1]);
