@@ -1,7 +1,6 @@
 #include "common/uuid.h"
 
 #include <array>
-#include <cctype>
 
 #include "common/random.h"
 
@@ -31,8 +30,12 @@ std::optional<std::string> canonical_uuid(std::string_view text) {
     if (hyphen_position) {
       if (out[i] != '-') return std::nullopt;
     } else {
-      if (!std::isxdigit(static_cast<unsigned char>(out[i]))) return std::nullopt;
-      out[i] = static_cast<char>(std::tolower(static_cast<unsigned char>(out[i])));
+      char c = out[i];
+      if (c >= 'A' && c <= 'F') {
+        out[i] = static_cast<char>(c + ('a' - 'A'));
+      } else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        return std::nullopt;
+      }
     }
   }
   return out;
