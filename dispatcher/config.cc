@@ -96,6 +96,8 @@ const std::vector<Flag>& flags() {
        number_flag(1, 600'000, [](ServeConfig& c, uint64_t v) { c.limits.startup_cpu_time = milliseconds(v); })},
       {"heap-limit-mb", "MB", "heap per isolate (default 128)",
        number_flag(16, 16384, [](ServeConfig& c, uint64_t v) { c.limits.heap_bytes = v << 20; })},
+      {"isolate-idle-timeout-s", "S", "dispose an agent's isolate after this long without requests (default 300)",
+       number_flag(1, 86'400, [](ServeConfig& c, uint64_t v) { c.limits.isolate_idle_timeout = std::chrono::seconds(v); })},
       {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
       {"max-deploy-bytes", "N", "largest admin API body (a deployed bundle) (default 33554432)",

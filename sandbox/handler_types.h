@@ -54,6 +54,7 @@ struct SandboxLimits {
   std::chrono::milliseconds startup_cpu_time{1'000};  // evaluating an agent's modules in a new isolate
   size_t heap_bytes = size_t{128} << 20;
   size_t max_log_line = 4096;  // console.log output is truncated beyond this
+  std::chrono::milliseconds isolate_idle_timeout{300'000};  // an unused isolate is disposed after this
 };
 
 // The worker's event loop, as the sandbox needs it: timers that fire on the same thread.

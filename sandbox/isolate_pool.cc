@@ -21,7 +21,14 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
   if (!retiring_.empty()) {
     std::erase_if(retiring_, [](const auto& isolate) { return isolate->live_invocations() == 0; });
   }
+  auto now = std::chrono::steady_clock::now();
+  if (now >= next_eviction_) {
+    evict_idle(now);
+    next_eviction_ = now + std::clamp<std::chrono::steady_clock::duration>(limits_.isolate_idle_timeout / 4,
+                                                                            std::chrono::seconds(1), std::chrono::seconds(60));
+  }
   Slot& slot = by_agent_[agent->id];
+  slot.last_used = now;
   if (slot.isolate && (slot.isolate->spec() != agent || slot.isolate->condemned())) {
     retire(std::move(slot.isolate));
     slot.isolate.reset();
@@ -72,6 +79,14 @@ void IsolatePool::sweep(const std::function<bool(const AgentSpec&)>& is_current)
       ++it;
     }
   }
+}
+
+void IsolatePool::evict_idle(std::chrono::steady_clock::time_point now) {
+  std::erase_if(by_agent_, [&](const auto& entry) {
+    const Slot& slot = entry.second;
+    bool idle = now - slot.last_used >= limits_.isolate_idle_timeout;
+    return idle && (!slot.isolate || slot.isolate->live_invocations() == 0);
+  });
 }
 
 size_t IsolatePool::isolate_count() const {

@@ -2,6 +2,7 @@
 // One per worker thread: the isolates of every agent this thread has served, created on the first
 // request and replaced when a new version is deployed. In-flight invocations finish on the isolate
 // (and version) they started on; the old isolate is disposed once they have.
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -33,6 +34,11 @@ class IsolatePool {
   // Forgets isolates whose agent version `is_current` rejects (deleted or redeployed agents).
   void sweep(const std::function<bool(const AgentSpec&)>& is_current);
 
+  // Disposes isolates that served nothing for `limits.isolate_idle_timeout` and have nothing in
+  // flight, so memory follows the agents in use, not every agent ever served. invoke() calls it
+  // every few seconds; tests call it directly.
+  void evict_idle(std::chrono::steady_clock::time_point now);
+
   size_t isolate_count() const;
 
  private:
@@ -40,6 +46,7 @@ class IsolatePool {
     std::shared_ptr<AgentIsolate> isolate;
     AgentSpecPtr failed_version;  // start-up failed for this version: do not retry per request
     std::string failure;
+    std::chrono::steady_clock::time_point last_used;
   };
   void retire(std::shared_ptr<AgentIsolate> isolate);
 
@@ -48,6 +55,7 @@ class IsolatePool {
   Watchdog::Slot& watchdog_;
   std::unordered_map<std::string, Slot> by_agent_;
   std::vector<std::shared_ptr<AgentIsolate>> retiring_;  // replaced, still finishing invocations
+  std::chrono::steady_clock::time_point next_eviction_;
 };
 
 }  // namespace agentgate

@@ -358,3 +358,38 @@ TEST(Isolation, CpuLimitOfOneAgentSparesAnother) {
 
 }  // namespace
 }  // namespace agentgate::testing
+
+namespace agentgate::testing {
+namespace {
+
+TEST(IdleEviction, AnIsolateUnusedForTheIdleTimeoutIsDisposedAndRecreatedOnDemand) {
+  SandboxLimits idle_limits;
+  idle_limits.isolate_idle_timeout = std::chrono::milliseconds(1000);
+  SandboxHarness harness(idle_limits);
+  auto agent = single_function_agent("let calls = 0; export default () => ({ body: String(++calls) });");
+  ASSERT_EQ(harness.run(agent).response.body, "1");
+  ASSERT_EQ(harness.pool().isolate_count(), 1u);
+
+  harness.pool().evict_idle(std::chrono::steady_clock::now());  // used just now: kept
+  EXPECT_EQ(harness.pool().isolate_count(), 1u);
+  harness.pool().evict_idle(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  EXPECT_EQ(harness.pool().isolate_count(), 0u);
+  // A fresh isolate: module state starts over.
+  EXPECT_EQ(harness.run(agent).response.body, "1");
+}
+
+TEST(IdleEviction, AnIsolateWithARequestInFlightIsKept) {
+  SandboxLimits idle_limits;
+  idle_limits.isolate_idle_timeout = std::chrono::milliseconds(1000);
+  SandboxHarness harness(idle_limits);
+  auto agent = single_function_agent("export default async () => { await new Promise((r) => setTimeout(r, 50)); return { body: 'late' }; }");
+  std::optional<InvokeOutcome> outcome;
+  harness.pool().invoke(agent, 0, SandboxHarness::default_request(), [&](InvokeOutcome o) { outcome = std::move(o); });
+  harness.pool().evict_idle(std::chrono::steady_clock::now() + std::chrono::seconds(2));
+  EXPECT_EQ(harness.pool().isolate_count(), 1u);
+  harness.loop().run_until([&] { return outcome.has_value(); }, std::chrono::milliseconds(5000));
+  EXPECT_EQ(outcome ? outcome->response.body : "not finished", "late");
+}
+
+}  // namespace
+}  // namespace agentgate::testing
