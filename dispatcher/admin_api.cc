@@ -13,15 +13,6 @@ namespace {
 
 constexpr std::string_view kAgentsPath = "/_admin/v1/agents";
 
-HttpReply json_reply(unsigned status, const boost::json::value& value) {
-  HttpReply reply;
-  reply.status = status;
-  reply.headers.emplace_back("content-type", "application/json");
-  reply.body = boost::json::serialize(value);
-  reply.body.push_back('\n');
-  return reply;
-}
-
 unsigned status_for(std::string_view code) {
   if (code == "INVALID_BUNDLE" || code == "BAD_REQUEST") return 400;
   if (code == "NOT_FOUND") return 404;
@@ -57,18 +48,6 @@ boost::json::object agent_json(const AgentSpec& agent) {
 }
 
 }  // namespace
-
-HttpReply json_error(unsigned status, std::string_view code, std::string_view message) {
-  return json_reply(status, boost::json::object{{"error", {{"code", code}, {"message", message}}}});
-}
-
-HttpReply text_reply(unsigned status, std::string_view body) {
-  HttpReply reply;
-  reply.status = status;
-  reply.headers.emplace_back("content-type", "text/plain; charset=utf-8");
-  reply.body = body;
-  return reply;
-}
 
 std::string sha256_bytes(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];

@@ -22,6 +22,12 @@ bool is_plausible_host(std::string_view host) {
   });
 }
 
+// Our id is the one in the server log: it replaces one a handler may have set.
+void stamp_request_id(HttpReply& reply, const std::string& request_id) {
+  std::erase_if(reply.headers, [](const auto& header) { return header.first == "x-request-id"; });
+  reply.headers.emplace_back("x-request-id", request_id);
+}
+
 HttpReply outcome_reply(InvokeOutcome outcome) {
   switch (outcome.status) {
     case InvokeStatus::kOk: {
@@ -89,7 +95,7 @@ size_t RequestDispatcher::body_limit(std::string_view target, std::string_view a
 void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(HttpReply)> done) {
   std::string request_id = next_request_id();
   auto finish = [&done, &request_id](HttpReply reply) {
-    reply.headers.emplace_back("x-request-id", request_id);
+    stamp_request_id(reply, request_id);
     done(std::move(reply));
   };
 
@@ -140,9 +146,7 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
   pool_.invoke(route.agent, route.function_index, std::move(handler_request),
                [done = std::move(done), request_id](InvokeOutcome outcome) {
                  HttpReply reply = outcome_reply(std::move(outcome));
-                 // Ours is the id in the server log: it replaces one a handler may have set.
-                 std::erase_if(reply.headers, [](const auto& header) { return header.first == "x-request-id"; });
-                 reply.headers.emplace_back("x-request-id", request_id);
+                 stamp_request_id(reply, request_id);
                  done(std::move(reply));
                });
 }
