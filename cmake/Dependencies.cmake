@@ -23,7 +23,7 @@ set_target_properties(v8::v8 PROPERTIES
 set(CMAKE_BUILD_RPATH "${LIBNODE_DIR}")
 set(CMAKE_INSTALL_RPATH "${LIBNODE_DIR}")
 
-find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json)
+find_package(Boost 1.81 REQUIRED CONFIG COMPONENTS json url)
 find_package(OpenSSL REQUIRED)
 find_package(simdjson REQUIRED)
 find_package(RocksDB REQUIRED CONFIG)

@@ -7,6 +7,7 @@
 //   PUT    /_admin/v1/agents/<id>               deploy a bundle as agent <id>
 //   DELETE /_admin/v1/agents/<id>               delete an agent
 //   GET    /_admin/v1/agents/<id|slug>/functions  its functions
+//   GET|DELETE /_admin/v1/agents/<id|slug>/kv?...  its ctx.kv data (dispatcher/admin_kv.h)
 #include <string>
 #include <string_view>
 
@@ -28,7 +29,8 @@ struct AdminRequest {
 
 class AdminApi {
  public:
-  AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token);
+  // `kv` may be null (storage not configured: the kv routes answer 503).
+  AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits);
 
   // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles.
   HttpReply handle(const AdminRequest& request, IsolatePool& checker);
@@ -41,6 +43,8 @@ class AdminApi {
 
   DeployService& deploys_;
   AgentRegistry& registry_;
+  KvStore* kv_;
+  KvLimits kv_limits_;
   std::string token_digest_;  // SHA-256 of the token: compare digests, so length leaks nothing either
 };
 

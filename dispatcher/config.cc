@@ -98,6 +98,14 @@ const std::vector<Flag>& flags() {
        number_flag(16, 16384, [](ServeConfig& c, uint64_t v) { c.limits.heap_bytes = v << 20; })},
       {"isolate-idle-timeout-s", "S", "dispose an agent's isolate after this long without requests (default 300)",
        number_flag(1, 86'400, [](ServeConfig& c, uint64_t v) { c.limits.isolate_idle_timeout = std::chrono::seconds(v); })},
+      {"kv-max-key-bytes", "N", "largest ctx.kv key, in UTF-8 bytes (default 512)",
+       number_flag(1, 65'535, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_key_bytes = v; })},
+      {"kv-max-user-id-bytes", "N", "largest ctx.kv user_id, in UTF-8 bytes (default 256)",
+       number_flag(1, 65'535, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_user_id_bytes = v; })},
+      {"kv-max-value-bytes", "N", "largest ctx.kv value, serialized (default 1048576)",
+       number_flag(1, uint64_t{64} << 20, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_value_bytes = v; })},
+      {"kv-max-list-limit", "N", "most items one kv.list call may return (default 1000)",
+       number_flag(1, 100'000, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_list_limit = v; })},
       {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
       {"max-deploy-bytes", "N", "largest admin API body (a deployed bundle) (default 33554432)",
@@ -172,6 +180,7 @@ Result<ServeConfig> parse_serve_args(const std::vector<std::string>& args, const
     if (auto applied = apply(*flag, *value, "--" + name); !applied) return applied.error();
   }
   if (config.workers == 0) config.workers = std::max(1u, std::thread::hardware_concurrency());
+  config.limits.kv.default_list_limit = std::min(config.limits.kv.default_list_limit, config.limits.kv.max_list_limit);
   return config;
 }
 

@@ -52,6 +52,10 @@ Status DeployService::remove(const std::string& id) {
   if (!registry_.snapshot()->find_by_id(id)) return Error{"NOT_FOUND", "no agent " + id};
   if (auto removed = store_.remove(id); !removed) return removed;
   registry_.remove(id);
+  // After the registry forgets it, so no new request of this agent can write while its data goes.
+  if (kv_) {
+    if (auto erased = kv_->remove_agent(id); !erased) log::error("deleted agent ", id, " but not its kv data");
+  }
   log::info("deleted agent ", id);
   return Ok{};
 }

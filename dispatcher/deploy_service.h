@@ -16,13 +16,15 @@ namespace agentgate {
 
 class DeployService {
  public:
-  DeployService(AgentRegistry& registry, AgentStore& store) : registry_(registry), store_(store) {}
+  // `kv`, when set, loses an agent's data when the agent is deleted.
+  DeployService(AgentRegistry& registry, AgentStore& store, KvStore* kv = nullptr)
+      : registry_(registry), store_(store), kv_(kv) {}
 
   // `expected_id`: set when deploying to /agents/<id>; the manifest's id must then match or be absent.
   // `checker` loads the bundle on the calling thread.
   Result<AgentSpecPtr> deploy(std::map<std::string, std::string> files, const std::optional<std::string>& expected_id,
                               IsolatePool& checker);
-  // NOT_FOUND when there is no such agent.
+  // Deletes the agent and everything its handlers stored in ctx.kv. NOT_FOUND when there is no such agent.
   Status remove(const std::string& id);
   // Publishes every stored agent (start-up). Returns how many.
   Result<size_t> restore();
@@ -31,6 +33,7 @@ class DeployService {
   std::mutex mutex_;
   AgentRegistry& registry_;
   AgentStore& store_;
+  KvStore* kv_;
 };
 
 }  // namespace agentgate

@@ -55,11 +55,11 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin,
-                                     EventLoop& loop, Watchdog::Slot& watchdog)
+                                     EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv)
     : config_(config),
       registry_(registry),
       admin_(admin),
-      pool_(config.limits, loop, watchdog),
+      pool_(config.limits, loop, watchdog, kv),
       request_id_prefix_(random_hex(4)) {}
 
 const AgentSnapshot& RequestDispatcher::agents() {

@@ -14,6 +14,7 @@
 #include "dispatcher/deploy_service.h"
 #include "dispatcher/request_dispatcher.h"
 #include "dispatcher/server.h"
+#include "kv/rocks_kv_store.h"
 #include "kv/rocks_store.h"
 #include "sandbox/isolate_pool.h"
 #include "sandbox/v8_runtime.h"
@@ -86,7 +87,8 @@ int run_serve(const std::vector<std::string>& args) {
   Watchdog watchdog(std::clamp(config.limits.cpu_time / 10, std::chrono::milliseconds(1), std::chrono::milliseconds(10)));
   AgentRegistry registry;
   AgentStore store(**db);
-  DeployService deploys(registry, store);
+  RocksKvStore kv(**db);
+  DeployService deploys(registry, store, &kv);
   if (auto restored = deploys.restore(); restored) {
     if (*restored) log::info("restored ", *restored, " deployed agents from ", config.data_dir);
   } else {
@@ -99,9 +101,9 @@ int run_serve(const std::vector<std::string>& args) {
     deploy_agents_dir(config.agents_dir, deploys, checker);
   }
 
-  AdminApi admin(deploys, registry, std::move(*token));
+  AdminApi admin(deploys, registry, std::move(*token), &kv, config.limits.kv);
   Server server(config, [&](EventLoop& loop) {
-    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot());
+    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(), &kv);
   });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "agentgate serve: " << listening.error().message << "\n";
@@ -118,7 +120,11 @@ int run_serve(const std::vector<std::string>& args) {
   }
   std::printf("  admin token: %s\n", token_file.c_str());
   std::fflush(stdout);
-  return server.run();
+  int exit_code = server.run();
+  // The workers have stopped; their event loops still exist, so queued kv writes can commit and
+  // post their (now ignored) completions before the server is destroyed.
+  kv.close();
+  return exit_code;
 }
 
 }  // namespace agentgate

@@ -66,6 +66,9 @@ class AsioEventLoop final : public EventLoop {
     }
   }
 
+  // io_context's scheduler keeps its locking (only reactor I/O locking is off), so this is thread-safe.
+  void post(std::function<void()> task) override { asio::post(io_, std::move(task)); }
+
  private:
   asio::io_context& io_;
   std::unordered_map<TimerId, std::unique_ptr<asio::steady_timer>> timers_;

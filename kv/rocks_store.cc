@@ -1,18 +1,21 @@
 #include "kv/rocks_store.h"
 
+#include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
+#include <chrono>
+#include <vector>
+
 #include "common/log.h"
+#include "kv/encoding.h"
 
 namespace agentgate {
 namespace {
 
-Error unavailable(const rocksdb::Status& status, std::string_view what) {
-  // The RocksDB message can name files of the data dir: log it, return a generic error.
-  log::error("rocksdb ", what, " failed: ", status.ToString());
-  return Error{"KV_UNAVAILABLE", "storage " + std::string(what) + " failed"};
-}
+constexpr const char* kKvFamily = "kv";
+
+Error unavailable(const rocksdb::Status& status, std::string_view what) { return storage_error(what, status.ToString()); }
 
 rocksdb::WriteOptions synced() {
   rocksdb::WriteOptions options;
@@ -20,38 +23,82 @@ rocksdb::WriteOptions synced() {
   return options;
 }
 
+rocksdb::Slice slice(std::string_view text) { return rocksdb::Slice(text.data(), text.size()); }
+
+// TTL reclamation happens here, off the request path: reads already treat expired values as absent.
+class ExpiryFilter final : public rocksdb::CompactionFilter {
+ public:
+  explicit ExpiryFilter(WallClock clock) : clock_(std::move(clock)) {}
+  bool Filter(int, const rocksdb::Slice&, const rocksdb::Slice& value, std::string*, bool*) const override {
+    auto expiry = kv_encoding::stored_expiry(value.ToStringView());
+    return expiry && kv_encoding::expired(*expiry, clock_());
+  }
+  const char* Name() const override { return "agentgate.kv.expiry"; }
+
+ private:
+  WallClock clock_;
+};
+
 }  // namespace
 
-RocksStore::RocksStore(std::unique_ptr<rocksdb::DB> db) : db_(std::move(db)) {}
-RocksStore::~RocksStore() = default;
+WallClock system_wall_clock() {
+  return [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+}
 
-Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& directory) {
-  rocksdb::Options options;
+Error storage_error(std::string_view what, const std::string& detail) {
+  log::error("storage ", what, " failed: ", detail);
+  return Error{"KV_UNAVAILABLE", "storage " + std::string(what) + " failed"};
+}
+
+RocksStore::~RocksStore() {
+  if (db_ && kv_family_) db_->DestroyColumnFamilyHandle(kv_family_);
+  if (db_ && default_family_) db_->DestroyColumnFamilyHandle(default_family_);
+}
+
+Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& directory, WallClock clock) {
+  std::unique_ptr<RocksStore> store(new RocksStore());
+  store->expiry_filter_ = std::make_unique<ExpiryFilter>(std::move(clock));
+
+  rocksdb::DBOptions options;
   options.create_if_missing = true;
+  options.create_missing_column_families = true;
   options.IncreaseParallelism(2);
+  rocksdb::ColumnFamilyOptions kv_options;
+  kv_options.compaction_filter = store->expiry_filter_.get();
+  std::vector<rocksdb::ColumnFamilyDescriptor> families = {
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
+      {kKvFamily, kv_options},
+  };
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status status = rocksdb::DB::Open(options, directory, &raw);
+  rocksdb::Status status = rocksdb::DB::Open(options, directory, families, &handles, &raw);
   if (!status.ok()) {
     return Error{"KV_UNAVAILABLE", "cannot open the database in " + directory + ": " + status.ToString()};
   }
-  return std::unique_ptr<RocksStore>(new RocksStore(std::unique_ptr<rocksdb::DB>(raw)));
+  store->db_.reset(raw);
+  store->default_family_ = handles[0];
+  store->kv_family_ = handles[1];
+  return store;
 }
 
 Status RocksStore::put(std::string_view key, std::string_view value) {
-  auto status = db_->Put(synced(), rocksdb::Slice(key.data(), key.size()), rocksdb::Slice(value.data(), value.size()));
+  auto status = db_->Put(synced(), default_family_, slice(key), slice(value));
   if (!status.ok()) return unavailable(status, "write");
   return Ok{};
 }
 
 Status RocksStore::remove(std::string_view key) {
-  auto status = db_->Delete(synced(), rocksdb::Slice(key.data(), key.size()));
+  auto status = db_->Delete(synced(), default_family_, slice(key));
   if (!status.ok()) return unavailable(status, "delete");
   return Ok{};
 }
 
 Result<std::optional<std::string>> RocksStore::get(std::string_view key) {
   std::string value;
-  auto status = db_->Get(rocksdb::ReadOptions(), rocksdb::Slice(key.data(), key.size()), &value);
+  auto status = db_->Get(rocksdb::ReadOptions(), default_family_, slice(key), &value);
   if (status.IsNotFound()) return std::optional<std::string>();
   if (!status.ok()) return unavailable(status, "read");
   return std::optional<std::string>(std::move(value));
@@ -59,12 +106,20 @@ Result<std::optional<std::string>> RocksStore::get(std::string_view key) {
 
 Status RocksStore::scan_prefix(std::string_view prefix,
                                const std::function<bool(std::string_view, std::string_view)>& visit) {
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
-  rocksdb::Slice start(prefix.data(), prefix.size());
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), default_family_));
+  rocksdb::Slice start = slice(prefix);
   for (it->Seek(start); it->Valid() && it->key().starts_with(start); it->Next()) {
     if (!visit(it->key().ToStringView(), it->value().ToStringView())) break;
   }
   if (!it->status().ok()) return unavailable(it->status(), "scan");
+  return Ok{};
+}
+
+Status RocksStore::compact_kv() {
+  rocksdb::CompactRangeOptions options;
+  options.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+  auto status = db_->CompactRange(options, kv_family_, nullptr, nullptr);
+  if (!status.ok()) return unavailable(status, "compaction");
   return Ok{};
 }
 

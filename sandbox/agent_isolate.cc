@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <optional>
+#include <thread>
+#include <tuple>
 
 #include "common/log.h"
 #include "sandbox/bootstrap_source.h"
@@ -95,6 +97,7 @@ AgentIsolate::~AgentIsolate() {
   {
     v8::Isolate::Scope isolate_scope(isolate_);
     timers_.clear();
+    host_promises_.clear();
     entries_.clear();
     flatten_response_.Reset();
     hooks_.Reset();
@@ -291,8 +294,10 @@ void AgentIsolate::run_js(InvocationId attributed, Body&& body) {
     context->SetContinuationPreservedEmbedderData(v8::Number::New(isolate_, static_cast<double>(attributed)));
     auto start = Clock::now();
     env_.watchdog.arm(isolate_, start + budget);
+    ++js_depth_;
     body(context);
     if (!isolate_->IsExecutionTerminating()) isolate_->PerformMicrotaskCheckpoint();
+    --js_depth_;
     bool fired = env_.watchdog.disarm();
     auto elapsed = Clock::now() - start;
     InvocationId culprit = fired ? current_invocation(context) : attributed;
@@ -335,6 +340,7 @@ void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeC
   invocation.function_index = function_index;
   invocation.request_id = request.request_id;
   invocation.body = std::move(request.body);
+  invocation.user_id = std::move(request.user_id);
   invocation.done = std::move(done);
   invocation.deadline = Clock::now() + env_.limits.wall_time;
   if (wall_timer_ == 0) arm_wall_timer(invocation.deadline);
@@ -382,7 +388,7 @@ void AgentIsolate::settle(InvocationId id, Local<v8::Context> context, Local<v8:
       // Only handlers that await real work get here; the id travels as the functions' data.
       Local<v8::Function> on_fulfilled = v8::Function::New(context, &AgentIsolate::on_fulfilled, data).ToLocalChecked();
       Local<v8::Function> on_rejected = v8::Function::New(context, &AgentIsolate::on_rejected, data).ToLocalChecked();
-      (void)promise->Then(context, on_fulfilled, on_rejected);
+      std::ignore = promise->Then(context, on_fulfilled, on_rejected);  // empty only while terminating
       return;
     }
   }
@@ -433,6 +439,70 @@ std::string_view AgentIsolate::request_body(uint64_t invocation) {
   return it == invocations_.end() ? std::string_view() : std::string_view(it->second.body);
 }
 
+std::optional<KvCallContext> AgentIsolate::kv_context(uint64_t invocation) {
+  auto it = invocations_.find(invocation);
+  if (it == invocations_.end()) return std::nullopt;
+  const Invocation& live = it->second;
+  std::optional<std::string_view> visitor;
+  if (live.user_id) visitor = *live.user_id;
+  return KvCallContext{env_.kv, env_.limits.kv,
+                       KvCaller{spec_->id, visitor, spec_->functions[live.function_index].kv}};
+}
+
+std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {
+  auto owner = invocations_.find(invocation);
+  if (owner == invocations_.end()) return std::nullopt;
+  Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(isolate_->GetCurrentContext()).ToLocal(&resolver)) return std::nullopt;
+  uint64_t id = ++next_host_promise_;
+  host_promises_.emplace(id, PendingHostPromise{invocation, v8::Global<v8::Promise::Resolver>(isolate_, resolver)});
+  owner->second.host_promises.push_back(id);
+
+  auto settle = [weak = weak_from_this(), id, loop = &env_.loop, thread = std::this_thread::get_id()](HostResult result) {
+    if (std::this_thread::get_id() == thread) {
+      // Only this thread may touch (or drop the last reference to) the isolate.
+      if (auto self = weak.lock(); self && self->js_depth_ > 0) {
+        self->settle_host_promise(id, result);
+        return;
+      }
+    }
+    loop->post([weak, id, result = std::move(result)] {
+      auto self = weak.lock();
+      if (!self) return;
+      auto pending = self->host_promises_.find(id);
+      if (pending == self->host_promises_.end()) return;  // its request has ended
+      self->run_js(pending->second.invocation,
+                   [&](Local<v8::Context>) { self->settle_host_promise(id, result); });
+    });
+  };
+  return HostPromise{resolver->GetPromise(), std::move(settle)};
+}
+
+void AgentIsolate::settle_host_promise(uint64_t id, const HostResult& result) {
+  auto pending = host_promises_.find(id);
+  if (pending == host_promises_.end()) return;
+  Local<v8::Context> context = isolate_->GetCurrentContext();
+  Local<v8::Promise::Resolver> resolver = pending->second.resolver.Get(isolate_);
+  InvocationId invocation = pending->second.invocation;
+  host_promises_.erase(pending);
+  if (auto owner = invocations_.find(invocation); owner != invocations_.end()) {
+    std::erase(owner->second.host_promises, id);
+  }
+  v8::TryCatch try_catch(isolate_);
+  Local<Value> value;
+  if (result(isolate_, context).ToLocal(&value)) {
+    std::ignore = resolver->Resolve(context, value);
+  } else if (try_catch.HasCaught() && !try_catch.HasTerminated()) {
+    Local<Value> error = try_catch.Exception();
+    try_catch.Reset();
+    std::ignore = resolver->Reject(context, error);
+  }
+}
+
+void AgentIsolate::drop_host_promises(const Invocation& invocation) {
+  for (uint64_t id : invocation.host_promises) host_promises_.erase(id);
+}
+
 void AgentIsolate::on_fulfilled(const v8::FunctionCallbackInfo<Value>& info) {
   AgentIsolate* self = agent_of(info.GetIsolate());
   auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
@@ -476,6 +546,7 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   if (it == invocations_.end()) return;  // already finished: the first outcome wins
   Invocation invocation = std::move(it->second);
   invocations_.erase(it);
+  drop_host_promises(invocation);
   for (uint32_t timer_id : invocation.timers) {
     if (auto timer = timers_.find(timer_id); timer != timers_.end()) {
       env_.loop.cancel_timer(timer->second.loop_timer);

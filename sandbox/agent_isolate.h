@@ -29,6 +29,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     const SandboxLimits& limits;
     EventLoop& loop;
     Watchdog::Slot& watchdog;
+    KvStore* kv = nullptr;  // null: ctx.kv calls fail with KV_UNAVAILABLE
   };
 
   // Creates the isolate, runs the start-up code, then loads and evaluates the agent's modules and
@@ -56,6 +57,8 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void clear_timer(uint32_t id) override;
   std::unique_ptr<v8::BackingStore> new_backing_store(size_t length) override;
   std::string_view request_body(uint64_t invocation) override;
+  std::optional<KvCallContext> kv_context(uint64_t invocation) override;
+  std::optional<HostPromise> new_host_promise(uint64_t invocation) override;
 
  private:
   using InvocationId = uint64_t;
@@ -67,6 +70,12 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     std::chrono::steady_clock::duration cpu_used{};
     std::chrono::steady_clock::time_point deadline;  // wall-time limit
     std::vector<uint32_t> timers;
+    std::vector<uint64_t> host_promises;  // pending, by id
+    std::optional<std::string> user_id;   // the signed-in visitor
+  };
+  struct PendingHostPromise {
+    InvocationId invocation = 0;
+    v8::Global<v8::Promise::Resolver> resolver;
   };
   struct Timer {
     InvocationId invocation = 0;
@@ -101,6 +110,9 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void arm_wall_timer(std::chrono::steady_clock::time_point deadline);
   void on_wall_timer();
   void deliver_ready();
+  // Settles host promise `id` with `result`; needs an entered context (inside run_js).
+  void settle_host_promise(uint64_t id, const HostResult& result);
+  void drop_host_promises(const Invocation& invocation);
 
   static void on_fulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void on_rejected(const v8::FunctionCallbackInfo<v8::Value>& info);
@@ -119,6 +131,9 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
 
   std::unordered_map<InvocationId, Invocation> invocations_;
   std::unordered_map<uint32_t, Timer> timers_;
+  std::unordered_map<uint64_t, PendingHostPromise> host_promises_;
+  uint64_t next_host_promise_ = 0;
+  int js_depth_ = 0;  // > 0 while run_js is on the stack: native calls may settle promises at once
   std::vector<std::pair<InvokeCompletion, InvokeOutcome>> ready_;
   InvocationId next_invocation_ = 0;
   uint32_t next_timer_ = 0;

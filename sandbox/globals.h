@@ -6,10 +6,34 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string_view>
 
+#include "kv/kv_store.h"
+#include "policy/kv_access.h"
+
 namespace agentgate {
+
+// The outcome of an asynchronous host operation, turned into JS on the isolate's thread: returns the
+// value to resolve with, or throws (returns empty) to reject.
+using HostResult = std::function<v8::MaybeLocal<v8::Value>(v8::Isolate*, v8::Local<v8::Context>)>;
+
+// A promise handed to JS and settled later. `settle` may be called from any thread, exactly once;
+// called during the native call that made the promise, it settles at once, otherwise the settlement
+// runs on the isolate's event loop (dropped if the request has ended by then).
+struct HostPromise {
+  v8::Local<v8::Promise> promise;
+  std::function<void(HostResult)> settle;
+};
+
+// What a ctx.kv call needs to know about the request making it.
+struct KvCallContext {
+  KvStore* store;  // null: storage is not configured
+  const KvLimits& limits;
+  KvCaller caller;
+};
 
 // What native functions need from the isolate that runs them. The isolate's data slot 0 holds it.
 class IsolateHost {
@@ -23,6 +47,10 @@ class IsolateHost {
   virtual std::unique_ptr<v8::BackingStore> new_backing_store(size_t length) = 0;
   // The raw body of a live invocation ("" once it has finished).
   virtual std::string_view request_body(uint64_t invocation) = 0;
+  // For ctx.kv: nullopt once the invocation has finished (a ctx kept past its request).
+  virtual std::optional<KvCallContext> kv_context(uint64_t invocation) = 0;
+  // A promise owned by a live invocation (see HostPromise); nullopt once it has finished.
+  virtual std::optional<HostPromise> new_host_promise(uint64_t invocation) = 0;
 
   static IsolateHost* of(v8::Isolate* isolate) { return static_cast<IsolateHost*>(isolate->GetData(0)); }
 };

@@ -7,7 +7,10 @@
 #include <functional>
 #include <string>
 #include <utility>
+#include <optional>
 #include <vector>
+
+#include "kv/kv_store.h"
 
 namespace agentgate {
 
@@ -20,6 +23,7 @@ struct HandlerRequest {
   std::string origin;  // scheme://host the visitor used
   HeaderList headers;  // lower-case names, in arrival order
   std::string body;
+  std::optional<std::string> user_id;  // the signed-in visitor (platform login); none until it exists
 };
 
 struct HandlerResponse {
@@ -55,6 +59,7 @@ struct SandboxLimits {
   size_t heap_bytes = size_t{128} << 20;
   size_t max_log_line = 4096;  // console.log output is truncated beyond this
   std::chrono::milliseconds isolate_idle_timeout{300'000};  // an unused isolate is disposed after this
+  KvLimits kv;
 };
 
 // The worker's event loop, as the sandbox needs it: timers that fire on the same thread.
@@ -64,13 +69,18 @@ class EventLoop {
   virtual ~EventLoop() = default;
   virtual TimerId start_timer(std::chrono::milliseconds delay, std::function<void()> fire) = 0;
   virtual void cancel_timer(TimerId id) = 0;
+  // Runs `task` on the loop's thread soon. Thread-safe: this is how work done elsewhere (a storage
+  // write) comes back to the isolates. The loop must outlive every thread that may post to it.
+  virtual void post(std::function<void()> task) = 0;
 };
 
-// For isolates that only load code (deploy checks): starting a timer is refused.
+// For isolates that only load code (deploy checks): nothing runs later, so timers and posted tasks
+// are refused (no request exists to start them).
 class NoTimersLoop final : public EventLoop {
  public:
   TimerId start_timer(std::chrono::milliseconds, std::function<void()>) override { return 0; }
   void cancel_timer(TimerId) override {}
+  void post(std::function<void()>) override {}
 };
 
 }  // namespace agentgate

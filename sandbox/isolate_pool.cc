@@ -7,8 +7,8 @@
 
 namespace agentgate {
 
-IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog)
-    : limits_(limits), loop_(loop), watchdog_(watchdog) {}
+IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv)
+    : limits_(limits), loop_(loop), watchdog_(watchdog), kv_(kv) {}
 
 IsolatePool::~IsolatePool() = default;
 
@@ -38,7 +38,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
       done(InvokeOutcome{InvokeStatus::kStartupError, {}, slot.failure});
       return;
     }
-    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_});
+    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, kv_});
     if (!created) {
       slot.failed_version = agent;
       slot.failure = created.error().message;
@@ -63,7 +63,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
 
 Status IsolatePool::check_loads(const AgentSpecPtr& agent) {
   NoTimersLoop loop;
-  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_});
+  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, kv_});
   if (!created) return created.error();
   return Ok{};
 }

@@ -20,7 +20,8 @@ class AgentIsolate;
 
 class IsolatePool {
  public:
-  IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog);
+  // `kv` backs ctx.kv (null: kv calls fail with KV_UNAVAILABLE); it must outlive the pool.
+  IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv = nullptr);
   ~IsolatePool();
   IsolatePool(const IsolatePool&) = delete;
   IsolatePool& operator=(const IsolatePool&) = delete;
@@ -53,6 +54,7 @@ class IsolatePool {
   SandboxLimits limits_;
   EventLoop& loop_;
   Watchdog::Slot& watchdog_;
+  KvStore* kv_;
   std::unordered_map<std::string, Slot> by_agent_;
   std::vector<std::shared_ptr<AgentIsolate>> retiring_;  // replaced, still finishing invocations
   std::chrono::steady_clock::time_point next_eviction_;

@@ -15,7 +15,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 packages=(
   build-essential g++ cmake pkg-config ccache git ca-certificates curl
-  libboost1.81-dev libboost-json1.81-dev
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librocksdb-dev libsimdjson-dev libssl-dev openssl
   libgtest-dev libgmock-dev
   wrk nodejs

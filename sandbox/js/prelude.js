@@ -30,6 +30,7 @@ hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
       }
     }
     let bytes;
+    let kv;
     return handler({
       request: {
         url, method, headers, body,
@@ -37,8 +38,43 @@ hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
       },
       auth: { agentId, userId: null, user_id: null },
       metadata: { agentId, agentSlug, functionName, requestId, origin, basePath },
+      get kv() { return (kv ??= makeKv(invocation)); },
     });
   };
+
+// --- ctx.kv ----------------------------------------------------------------------------------------
+// Unpacks the options object; the natives (sandbox/kv_binding.cc) validate, check permissions and
+// scope every key to this agent. Methods are async so every error arrives as a rejection.
+const kvOptions = (method, options) => {
+  if (typeof options !== 'object' || options === null) {
+    const error = new TypeError(`INVALID_ARGUMENT: kv.${method}: expects an options object such as { user_id, key }`);
+    error.code = 'INVALID_ARGUMENT';
+    throw error;
+  }
+  return options;
+};
+const makeKv = (invocation) => Object.freeze({
+  async get(options) {
+    const { user_id, key, scope } = kvOptions('get', options);
+    return native.kvGet(invocation, user_id, key, scope);
+  },
+  async put(options) {
+    const { user_id, key, value, scope, ttlSeconds } = kvOptions('put', options);
+    return native.kvPut(invocation, user_id, key, value, scope, ttlSeconds);
+  },
+  async delete(options) {
+    const { user_id, key, scope } = kvOptions('delete', options);
+    return native.kvDelete(invocation, user_id, key, scope);
+  },
+  async take(options) {
+    const { user_id, key, scope } = kvOptions('take', options);
+    return native.kvTake(invocation, user_id, key, scope);
+  },
+  async list(options) {
+    const { user_id, prefix, scope, limit, cursor } = kvOptions('list', options);
+    return native.kvList(invocation, user_id, prefix, scope, limit, cursor);
+  },
+});
 
 // The server owns the connection and the framing; these never come from a handler.
 const hopByHop = new Set(['connection', 'content-length', 'keep-alive', 'proxy-connection', 'te', 'trailer',

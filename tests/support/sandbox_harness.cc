@@ -14,16 +14,36 @@ EventLoop::TimerId ManualLoop::start_timer(std::chrono::milliseconds delay, std:
 
 void ManualLoop::cancel_timer(TimerId id) { timers_.erase(id); }
 
+void ManualLoop::post(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    posted_.push_back(std::move(task));
+  }
+  posted_cv_.notify_one();
+}
+
 void ManualLoop::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   auto give_up = std::chrono::steady_clock::now() + limit;
-  while (!done() && !timers_.empty() && std::chrono::steady_clock::now() < give_up) {
-    auto next = std::min_element(timers_.begin(), timers_.end(),
-                                 [](const auto& a, const auto& b) { return a.second.due < b.second.due; });
-    std::this_thread::sleep_until(std::min(next->second.due, give_up));
-    if (std::chrono::steady_clock::now() < next->second.due) continue;
-    auto fire = std::move(next->second.fire);
-    timers_.erase(next);
-    fire();
+  while (!done() && std::chrono::steady_clock::now() < give_up) {
+    auto wake = give_up;
+    if (!timers_.empty()) {
+      auto next = std::min_element(timers_.begin(), timers_.end(),
+                                   [](const auto& a, const auto& b) { return a.second.due < b.second.due; });
+      if (next->second.due <= std::chrono::steady_clock::now()) {
+        auto fire = std::move(next->second.fire);
+        timers_.erase(next);
+        fire();
+        continue;
+      }
+      wake = std::min(wake, next->second.due);
+    }
+    std::vector<std::function<void()>> ready;
+    {
+      std::unique_lock lock(mutex_);
+      posted_cv_.wait_until(lock, wake, [&] { return !posted_.empty(); });
+      ready.swap(posted_);
+    }
+    for (auto& task : ready) task();
   }
 }
 

@@ -2,6 +2,9 @@
 // Runs handler source in a real isolate pool, in-process, with a test event loop whose timers fire
 // in real time on the calling thread. For unit tests of the JS globals, ctx and limits.
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <vector>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,7 +21,8 @@ class ManualLoop final : public EventLoop {
  public:
   TimerId start_timer(std::chrono::milliseconds delay, std::function<void()> fire) override;
   void cancel_timer(TimerId id) override;
-  // Fires due timers (sleeping until the next one) until `done` or no timer is left or `limit` passed.
+  void post(std::function<void()> task) override;  // thread-safe
+  // Runs posted tasks and fires due timers until `done` or `limit` passed.
   void run_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
 
  private:
@@ -28,6 +32,9 @@ class ManualLoop final : public EventLoop {
   };
   std::map<TimerId, Pending> timers_;
   TimerId next_ = 0;
+  std::mutex mutex_;  // guards posted_
+  std::condition_variable posted_cv_;
+  std::vector<std::function<void()>> posted_;
 };
 
 // An agent spec with one function "main" on "/*" (all methods) whose module is `source`.

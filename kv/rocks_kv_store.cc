@@ -1,0 +1,193 @@
+#include "kv/rocks_kv_store.h"
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <unordered_map>
+
+#include "kv/encoding.h"
+
+namespace agentgate {
+namespace {
+
+// A list call stops after looking at this many expired entries per requested item, so a prefix full
+// of not-yet-compacted expired keys cannot make one call scan without bound.
+constexpr size_t kExpiredScanFactor = 16;
+
+rocksdb::Slice slice(std::string_view text) { return rocksdb::Slice(text.data(), text.size()); }
+
+Error unavailable(std::string_view what, const rocksdb::Status& status) { return storage_error(what, status.ToString()); }
+
+}  // namespace
+
+RocksKvStore::RocksKvStore(RocksStore& db, WallClock clock)
+    : db_(db), clock_(std::move(clock)), writer_([this] { writer_loop(); }) {}
+
+RocksKvStore::~RocksKvStore() { close(); }
+
+void RocksKvStore::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closing_ = true;
+  }
+  wake_.notify_one();
+  if (writer_.joinable()) writer_.join();
+}
+
+uint64_t RocksKvStore::commits() const {
+  std::lock_guard lock(mutex_);
+  return commits_;
+}
+
+void RocksKvStore::get(KvKey key, Callback<std::optional<KvValue>> done) {
+  std::string stored;
+  auto status = db_.db().Get(rocksdb::ReadOptions(), &db_.kv_family(),
+                             slice(kv_encoding::encode_key(key.agent_id, key.user_id, key.key)), &stored);
+  if (status.IsNotFound()) return done(std::optional<KvValue>());
+  if (!status.ok()) return done(unavailable("read", status));
+  auto value = kv_encoding::decode_value(stored);
+  if (!value) return done(storage_error("read", "undecodable kv value"));
+  if (kv_encoding::expired(value->expires_at_ms, clock_())) return done(std::optional<KvValue>());
+  done(std::move(value));
+}
+
+void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
+  std::string bound = kv_encoding::encode_key(query.agent_id, query.user_id, query.prefix);
+  std::string start = query.start_after ? kv_encoding::encode_key(query.agent_id, query.user_id, *query.start_after) : bound;
+  int64_t now = clock_();
+  size_t expired_budget = kExpiredScanFactor * std::max<size_t>(query.limit, 1);
+  size_t user_key_offset = bound.size() - query.prefix.size();
+
+  KvPage page;
+  std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(rocksdb::ReadOptions(), &db_.kv_family()));
+  it->Seek(slice(start));
+  if (query.start_after && it->Valid() && it->key() == slice(start)) it->Next();
+  for (; it->Valid() && it->key().starts_with(slice(bound)); it->Next()) {
+    std::string_view stored_key = it->key().ToStringView();
+    std::string user_key(stored_key.substr(user_key_offset));
+    if (page.items.size() == query.limit) {
+      page.next_after = page.items.back().key;
+      break;
+    }
+    auto value = kv_encoding::decode_value(it->value().ToStringView());
+    if (!value || kv_encoding::expired(value->expires_at_ms, now)) {
+      if (--expired_budget == 0) {
+        page.next_after = std::move(user_key);
+        break;
+      }
+      continue;
+    }
+    page.items.push_back(KvItem{std::move(user_key), std::move(*value)});
+  }
+  if (!it->status().ok()) return done(unavailable("scan", it->status()));
+  done(std::move(page));
+}
+
+void RocksKvStore::put(KvKey key, KvValue value, Callback<Ok> done) {
+  enqueue(Mutation{Mutation::Kind::kPut, kv_encoding::encode_key(key.agent_id, key.user_id, key.key),
+                   kv_encoding::encode_value(value), [done = std::move(done)](Result<std::optional<KvValue>> result) {
+                     if (!result) return done(result.error());
+                     done(Ok{});
+                   }});
+}
+
+void RocksKvStore::remove(KvKey key, Callback<bool> done) {
+  enqueue(Mutation{Mutation::Kind::kRemove, kv_encoding::encode_key(key.agent_id, key.user_id, key.key), {},
+                   [done = std::move(done)](Result<std::optional<KvValue>> result) {
+                     if (!result) return done(result.error());
+                     done(result->has_value());
+                   }});
+}
+
+void RocksKvStore::take(KvKey key, Callback<std::optional<KvValue>> done) {
+  enqueue(Mutation{Mutation::Kind::kTake, kv_encoding::encode_key(key.agent_id, key.user_id, key.key), {},
+                   std::move(done)});
+}
+
+Status RocksKvStore::remove_agent(const std::string& agent_id) {
+  std::string begin = kv_encoding::agent_prefix(agent_id);
+  std::string end = begin;
+  end.back() = static_cast<char>(end.back() + 1);  // the canonical id ends in a hex digit: no overflow
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  auto status = db_.db().DeleteRange(options, &db_.kv_family(), slice(begin), slice(end));
+  if (!status.ok()) return unavailable("delete", status);
+  return Ok{};
+}
+
+void RocksKvStore::enqueue(Mutation mutation) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!closing_) {
+      queue_.push_back(std::move(mutation));
+      if (queue_.size() == 1) wake_.notify_one();
+      return;
+    }
+  }
+  mutation.done(Error{"KV_UNAVAILABLE", "storage is shutting down"});
+}
+
+void RocksKvStore::writer_loop() {
+  std::vector<Mutation> batch;
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] { return !queue_.empty() || closing_; });
+      if (queue_.empty()) return;  // closing, and everything committed
+      batch.swap(queue_);
+    }
+    commit(batch);
+    batch.clear();
+  }
+}
+
+void RocksKvStore::commit(std::vector<Mutation>& batch) {
+  rocksdb::WriteBatch writes;
+  // What this batch has already written, so later mutations of the same key see it.
+  std::unordered_map<std::string_view, std::optional<std::string_view>> written;
+  std::vector<Result<std::optional<KvValue>>> results;
+  results.reserve(batch.size());
+  int64_t now = clock_();
+  std::string stored;
+  for (Mutation& mutation : batch) {
+    if (mutation.kind == Mutation::Kind::kPut) {
+      writes.Put(&db_.kv_family(), slice(mutation.stored_key), slice(mutation.stored_value));
+      written[mutation.stored_key] = mutation.stored_value;
+      results.emplace_back(std::optional<KvValue>());
+      continue;
+    }
+    std::optional<KvValue> previous;
+    if (auto earlier = written.find(mutation.stored_key); earlier != written.end()) {
+      if (earlier->second) previous = kv_encoding::decode_value(*earlier->second);
+    } else {
+      auto status = db_.db().Get(rocksdb::ReadOptions(), &db_.kv_family(), slice(mutation.stored_key), &stored);
+      if (!status.ok() && !status.IsNotFound()) {
+        results.emplace_back(unavailable("read", status));
+        continue;
+      }
+      if (status.ok()) previous = kv_encoding::decode_value(stored);
+    }
+    if (previous && kv_encoding::expired(previous->expires_at_ms, now)) previous.reset();
+    writes.Delete(&db_.kv_family(), slice(mutation.stored_key));
+    written[mutation.stored_key] = std::nullopt;
+    results.emplace_back(std::move(previous));
+  }
+  rocksdb::WriteOptions options;
+  options.sync = true;
+  auto status = db_.db().Write(options, &writes);
+  {
+    std::lock_guard lock(mutex_);
+    ++commits_;
+  }
+  std::optional<Error> failure;
+  if (!status.ok()) failure = unavailable("write", status);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (failure) {
+      batch[i].done(*failure);
+    } else {
+      batch[i].done(std::move(results[i]));
+    }
+  }
+}
+
+}  // namespace agentgate

@@ -1,0 +1,322 @@
+#include "sandbox/kv_binding.h"
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "kv/encoding.h"
+#include "sandbox/globals.h"
+#include "sandbox/v8_util.h"
+
+namespace agentgate {
+namespace {
+
+using v8::FunctionCallbackInfo;
+using v8::Local;
+using v8::Value;
+
+constexpr int64_t kMaxTtlSeconds = int64_t{10} * 365 * 24 * 3600;  // ten years; omit ttlSeconds to keep forever
+
+// Errors reach JS as Error objects with a `code` ("INVALID_ARGUMENT: kv.put: key must ...").
+struct CallError {
+  std::string code;
+  std::string message;
+};
+
+void throw_error(v8::Isolate* isolate, const CallError& error) { v8util::throw_coded_error(isolate, error.code, error.message); }
+
+// One ctx.kv call: which method, and the request it belongs to.
+struct Call {
+  KvOperation operation;
+  v8::Isolate* isolate;
+  KvCallContext kv;
+  uint64_t invocation;
+
+  std::string method() const { return "kv." + std::string(kv_operation_name(operation)); }
+  CallError invalid(std::string_view what) const { return {"INVALID_ARGUMENT", method() + ": " + std::string(what)}; }
+};
+
+// A JS string as UTF-8, refusing lone surrogates: replacing them (as WriteUtf8 would) would map two
+// different JS strings to one stored key.
+std::optional<std::string> well_formed_utf8(v8::Isolate* isolate, Local<v8::String> text) {
+  v8::String::Value units(isolate, text);
+  for (int i = 0; i < units.length(); ++i) {
+    uint16_t unit = (*units)[i];
+    if (unit >= 0xd800 && unit <= 0xdbff) {
+      if (i + 1 < units.length() && (*units)[i + 1] >= 0xdc00 && (*units)[i + 1] <= 0xdfff) {
+        ++i;
+        continue;
+      }
+      return std::nullopt;
+    }
+    if (unit >= 0xdc00 && unit <= 0xdfff) return std::nullopt;
+  }
+  return v8util::to_string(isolate, text);
+}
+
+std::optional<CallError> read_text(const Call& call, Local<Value> value, std::string_view name, size_t max_bytes,
+                                   bool allow_empty, std::string& out) {
+  std::string rule = std::string(name) + " must be a " + (allow_empty ? "" : "non-empty ") + "string of at most " +
+                     std::to_string(max_bytes) + " UTF-8 bytes";
+  if (!value->IsString()) return call.invalid(rule);
+  auto text = well_formed_utf8(call.isolate, value.As<v8::String>());
+  if (!text) return call.invalid(std::string(name) + " contains a lone UTF-16 surrogate");
+  if (text->size() > max_bytes || (!allow_empty && text->empty())) return call.invalid(rule);
+  out = std::move(*text);
+  return std::nullopt;
+}
+
+std::optional<CallError> check_scope(const Call& call, Local<Value> scope) {
+  if (scope->IsUndefined()) return std::nullopt;
+  if (scope->IsString() && v8util::to_string(call.isolate, scope) == "agent") return std::nullopt;
+  return call.invalid("scope must be 'agent' (the default)");
+}
+
+// The validated (user_id, key) of a call, after the permission check.
+std::optional<CallError> read_key(const Call& call, Local<Value> user_id, Local<Value> key, Local<Value> scope,
+                                  KvKey& out) {
+  if (auto error = read_text(call, user_id, "user_id", call.kv.limits.max_user_id_bytes, false, out.user_id)) return error;
+  if (auto error = read_text(call, key, "key", call.kv.limits.max_key_bytes, false, out.key)) return error;
+  if (auto error = check_scope(call, scope)) return error;
+  if (auto access = check_kv_access(call.kv.caller, out.user_id, call.operation); !access) {
+    return CallError{access.error().code, access.error().message};
+  }
+  out.agent_id = std::string(call.kv.caller.agent_id);
+  return std::nullopt;
+}
+
+class SerializerDelegate final : public v8::ValueSerializer::Delegate {
+ public:
+  explicit SerializerDelegate(const Call& call) : call_(call) {}
+  void ThrowDataCloneError(Local<v8::String> message) override {
+    throw_error(call_.isolate, call_.invalid("value cannot be stored: " + v8util::to_string(call_.isolate, message)));
+  }
+
+ private:
+  const Call& call_;
+};
+
+// Serializes `value` (structured clone), or throws.
+std::optional<std::string> serialize(const Call& call, Local<v8::Context> context, Local<Value> value) {
+  SerializerDelegate delegate(call);
+  v8::ValueSerializer serializer(call.isolate, &delegate);
+  serializer.WriteHeader();
+  if (serializer.WriteValue(context, value).IsNothing()) return std::nullopt;  // DataCloneError thrown
+  auto [data, size] = serializer.Release();
+  std::unique_ptr<uint8_t, decltype(&std::free)> owned(data, &std::free);
+  if (size > call.kv.limits.max_value_bytes) {
+    throw_error(call.isolate, {"VALUE_TOO_LARGE", call.method() + ": the value serializes to " + std::to_string(size) +
+                                                      " bytes; the limit is " +
+                                                      std::to_string(call.kv.limits.max_value_bytes)});
+    return std::nullopt;
+  }
+  return std::string(reinterpret_cast<const char*>(owned.get()), size);
+}
+
+v8::MaybeLocal<Value> deserialize(v8::Isolate* isolate, Local<v8::Context> context, const std::string& bytes) {
+  v8::ValueDeserializer deserializer(isolate, reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!deserializer.ReadHeader(context).FromMaybe(false)) return {};
+  return deserializer.ReadValue(context);
+}
+
+v8::MaybeLocal<Value> stored_value(v8::Isolate* isolate, Local<v8::Context> context, const std::optional<KvValue>& value) {
+  if (!value) return v8::Null(isolate);
+  v8::TryCatch try_catch(isolate);
+  Local<Value> out;
+  if (deserialize(isolate, context, value->bytes).ToLocal(&out)) return out;
+  if (try_catch.HasTerminated()) {
+    try_catch.ReThrow();
+    return {};
+  }
+  // Heap exhaustion aside, bytes we wrote that V8 cannot read back mean a damaged store.
+  try_catch.Reset();
+  v8util::throw_coded_error(isolate, "KV_UNAVAILABLE", "a stored value could not be read back");
+  return {};
+}
+
+// Hands `build`'s product (or `result`'s error) to a new promise for this call.
+template <class T, class Build>
+auto settle_with(Build build) {
+  return [build = std::move(build)](const std::shared_ptr<HostPromise>& promise) {
+    return [promise, build](Result<T> result) {
+      promise->settle([result = std::move(result), build](v8::Isolate* isolate, Local<v8::Context> context) -> v8::MaybeLocal<Value> {
+        if (!result) {
+          v8util::throw_coded_error(isolate, result.error().code, result.error().message);
+          return {};
+        }
+        return build(isolate, context, result.value());
+      });
+    };
+  };
+}
+
+// Common start of every kv native: the live request and its storage, or a thrown error.
+std::optional<Call> begin(const FunctionCallbackInfo<Value>& args, KvOperation operation) {
+  v8::Isolate* isolate = args.GetIsolate();
+  double invocation = args[0]->IsNumber() ? args[0].As<v8::Number>()->Value() : 0;
+  auto kv = IsolateHost::of(isolate)->kv_context(invocation >= 1 ? static_cast<uint64_t>(invocation) : 0);
+  if (!kv) {
+    v8util::throw_coded_error(isolate, "INVALID_STATE",
+                              "ctx.kv can only be used while its request is being handled (not after the response)");
+    return std::nullopt;
+  }
+  Call call{operation, isolate, *kv, static_cast<uint64_t>(invocation)};
+  if (!call.kv.store) {
+    v8util::throw_coded_error(isolate, "KV_UNAVAILABLE", call.method() + ": storage is not configured on this server");
+    return std::nullopt;
+  }
+  return call;
+}
+
+std::shared_ptr<HostPromise> new_promise(const Call& call, const FunctionCallbackInfo<Value>& args) {
+  auto promise = IsolateHost::of(call.isolate)->new_host_promise(call.invocation);
+  if (!promise) return nullptr;
+  args.GetReturnValue().Set(promise->promise);
+  return std::make_shared<HostPromise>(std::move(*promise));
+}
+
+// kvGet(invocation, user_id, key, scope) and kvTake(...): the value or null.
+template <KvOperation kOperation>
+void kv_read_one(const FunctionCallbackInfo<Value>& args) {
+  auto call = begin(args, kOperation);
+  if (!call) return;
+  KvKey key;
+  if (auto error = read_key(*call, args[1], args[2], args[3], key)) return throw_error(call->isolate, *error);
+  auto promise = new_promise(*call, args);
+  if (!promise) return;
+  auto done = settle_with<std::optional<KvValue>>(stored_value)(promise);
+  if (kOperation == KvOperation::kGet) {
+    call->kv.store->get(std::move(key), std::move(done));
+  } else {
+    call->kv.store->take(std::move(key), std::move(done));
+  }
+}
+
+// kvDelete(invocation, user_id, key, scope): true if a value existed.
+void kv_delete(const FunctionCallbackInfo<Value>& args) {
+  auto call = begin(args, KvOperation::kDelete);
+  if (!call) return;
+  KvKey key;
+  if (auto error = read_key(*call, args[1], args[2], args[3], key)) return throw_error(call->isolate, *error);
+  auto promise = new_promise(*call, args);
+  if (!promise) return;
+  call->kv.store->remove(std::move(key), settle_with<bool>([](v8::Isolate* isolate, Local<v8::Context>, bool existed) {
+                                           return v8::MaybeLocal<Value>(v8::Boolean::New(isolate, existed));
+                                         })(promise));
+}
+
+std::optional<int64_t> read_ttl(const Call& call, Local<Value> ttl) {
+  if (ttl->IsUndefined()) return 0;
+  double seconds = ttl->IsNumber() ? ttl.As<v8::Number>()->Value() : 0;
+  if (!(seconds >= 1 && seconds <= static_cast<double>(kMaxTtlSeconds)) || std::trunc(seconds) != seconds) {
+    throw_error(call.isolate, call.invalid("ttlSeconds must be a positive integer of at most " +
+                                           std::to_string(kMaxTtlSeconds) + " (ten years); omit it to keep the value"));
+    return std::nullopt;
+  }
+  return static_cast<int64_t>(seconds);
+}
+
+// kvPut(invocation, user_id, key, value, scope, ttlSeconds): undefined.
+void kv_put(const FunctionCallbackInfo<Value>& args) {
+  auto call = begin(args, KvOperation::kPut);
+  if (!call) return;
+  KvKey key;
+  if (auto error = read_key(*call, args[1], args[2], args[4], key)) return throw_error(call->isolate, *error);
+  if (args[3]->IsUndefined()) return throw_error(call->isolate, call->invalid("value is required (use kv.delete to remove a key)"));
+  auto ttl = read_ttl(*call, args[5]);
+  if (!ttl) return;
+  Local<v8::Context> context = call->isolate->GetCurrentContext();
+  auto bytes = serialize(*call, context, args[3]);
+  if (!bytes) return;
+  KvValue value{std::move(*bytes), *ttl == 0 ? 0 : call->kv.store->now_ms() + *ttl * 1000};
+  auto promise = new_promise(*call, args);
+  if (!promise) return;
+  call->kv.store->put(std::move(key), std::move(value),
+                      settle_with<Ok>([](v8::Isolate* isolate, Local<v8::Context>, const Ok&) {
+                        return v8::MaybeLocal<Value>(v8::Undefined(isolate));
+                      })(promise));
+}
+
+// kvList(invocation, user_id, prefix, scope, limit, cursor): { items: [{ key, value, expiresAt }], cursor }.
+void kv_list(const FunctionCallbackInfo<Value>& args) {
+  auto call = begin(args, KvOperation::kList);
+  if (!call) return;
+  const KvLimits& limits = call->kv.limits;
+  KvListQuery query;
+  if (auto error = read_text(*call, args[1], "user_id", limits.max_user_id_bytes, false, query.user_id)) {
+    return throw_error(call->isolate, *error);
+  }
+  if (!args[2]->IsUndefined()) {
+    if (auto error = read_text(*call, args[2], "prefix", limits.max_key_bytes, true, query.prefix)) {
+      return throw_error(call->isolate, *error);
+    }
+  }
+  if (auto error = check_scope(*call, args[3])) return throw_error(call->isolate, *error);
+  query.limit = limits.default_list_limit;
+  if (!args[4]->IsUndefined()) {
+    double limit = args[4]->IsNumber() ? args[4].As<v8::Number>()->Value() : 0;
+    if (!(limit >= 1 && limit <= static_cast<double>(limits.max_list_limit)) || std::trunc(limit) != limit) {
+      return throw_error(call->isolate, call->invalid("limit must be an integer from 1 to " + std::to_string(limits.max_list_limit)));
+    }
+    query.limit = static_cast<size_t>(limit);
+  }
+  if (!args[5]->IsUndefined() && !args[5]->IsNull()) {
+    std::optional<std::string> after;
+    if (args[5]->IsString()) after = kv_encoding::decode_cursor(v8util::to_string(call->isolate, args[5]));
+    if (!after || after->size() > limits.max_key_bytes || after->compare(0, query.prefix.size(), query.prefix) != 0) {
+      return throw_error(call->isolate, call->invalid("cursor must be one that kv.list returned for this user_id and prefix"));
+    }
+    query.start_after = std::move(after);
+  }
+  if (auto access = check_kv_access(call->kv.caller, query.user_id, KvOperation::kList); !access) {
+    return throw_error(call->isolate, {access.error().code, access.error().message});
+  }
+  query.agent_id = std::string(call->kv.caller.agent_id);
+  auto promise = new_promise(*call, args);
+  if (!promise) return;
+  call->kv.store->list(std::move(query), settle_with<KvPage>([](v8::Isolate* isolate, Local<v8::Context> context,
+                                                                const KvPage& page) -> v8::MaybeLocal<Value> {
+    Local<v8::Array> items = v8::Array::New(isolate, static_cast<int>(page.items.size()));
+    for (size_t i = 0; i < page.items.size(); ++i) {
+      const KvItem& item = page.items[i];
+      Local<Value> value;
+      if (!stored_value(isolate, context, item.value).ToLocal(&value)) return {};
+      Local<v8::Object> entry = v8::Object::New(isolate);
+      Local<Value> expires_at = item.value.expires_at_ms == 0
+                                    ? Local<Value>(v8::Null(isolate))
+                                    : Local<Value>(v8::Number::New(isolate, static_cast<double>(item.value.expires_at_ms)));
+      if (entry->CreateDataProperty(context, v8util::str(isolate, "key"), v8util::str(isolate, item.key)).IsNothing() ||
+          entry->CreateDataProperty(context, v8util::str(isolate, "value"), value).IsNothing() ||
+          entry->CreateDataProperty(context, v8util::str(isolate, "expiresAt"), expires_at).IsNothing()) {
+        return {};
+      }
+      if (items->Set(context, static_cast<uint32_t>(i), entry).IsNothing()) return {};
+    }
+    Local<v8::Object> result = v8::Object::New(isolate);
+    Local<Value> cursor = page.next_after ? Local<Value>(v8util::str(isolate, kv_encoding::encode_cursor(*page.next_after)))
+                                          : Local<Value>(v8::Null(isolate));
+    if (result->Set(context, v8util::str(isolate, "items"), items).IsNothing() ||
+        result->Set(context, v8util::str(isolate, "cursor"), cursor).IsNothing()) {
+      return {};
+    }
+    return result;
+  })(promise));
+}
+
+}  // namespace
+
+void add_kv_bindings(v8::Isolate* isolate, Local<v8::Context> context, Local<v8::Object> native) {
+  auto bind = [&](std::string_view name, v8::FunctionCallback callback) {
+    native->Set(context, v8util::str(isolate, name), v8::Function::New(context, callback).ToLocalChecked()).Check();
+  };
+  bind("kvGet", kv_read_one<KvOperation::kGet>);
+  bind("kvTake", kv_read_one<KvOperation::kTake>);
+  bind("kvPut", kv_put);
+  bind("kvDelete", kv_delete);
+  bind("kvList", kv_list);
+}
+
+}  // namespace agentgate
