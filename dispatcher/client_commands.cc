@@ -1,12 +1,15 @@
-// `agentgate deploy` and `agentgate agents ...`: thin clients of the admin API.
+// `agentgate deploy`, `agentgate agents ...` and `agentgate kv ...`: thin clients of the admin API.
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
+#include <boost/url/params_ref.hpp>
+#include <boost/url/url.hpp>
 
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <iostream>
 
 #include "deploy/bundle_files.h"
@@ -25,11 +28,13 @@ struct ClientOptions {
   std::string port = "8080";
   std::string token;
   std::vector<std::string> positional;
+  std::map<std::string, std::string> named;  // the command's own flags ("--agent" -> value)
 };
 
 // Parses --server/--token-file and collects the other arguments. Prints the problem and returns
 // nullopt on a usage error.
-std::optional<ClientOptions> parse_client_args(const std::vector<std::string>& args) {
+std::optional<ClientOptions> parse_client_args(const std::vector<std::string>& args,
+                                               const std::vector<std::string>& command_flags = {}) {
   ClientOptions options;
   std::string server = std::getenv("AGENTGATE_SERVER") ? std::getenv("AGENTGATE_SERVER") : "http://127.0.0.1:8080";
   std::string token_file = "./data/admin.token";
@@ -43,6 +48,12 @@ std::optional<ClientOptions> parse_client_args(const std::vector<std::string>& a
       }
       (arg == "--server" ? server : token_file) = args[++i];
       token_file_given = token_file_given || arg == "--token-file";
+    } else if (std::find(command_flags.begin(), command_flags.end(), arg) != command_flags.end()) {
+      if (i + 1 >= args.size()) {
+        std::cerr << "agentgate: " << arg << " needs a value\n";
+        return std::nullopt;
+      }
+      options.named[arg] = args[++i];
     } else if (arg.rfind("--", 0) == 0) {
       std::cerr << "agentgate: unknown flag " << arg << " (see agentgate --help)\n";
       return std::nullopt;
@@ -184,6 +195,65 @@ int run_agents(const std::vector<std::string>& args) {
   }
   std::cerr << "usage: agentgate agents list | agentgate agents delete ID  [--server URL] [--token-file FILE]\n";
   return 2;
+}
+
+namespace {
+
+constexpr const char* kKvUsage =
+    "usage: agentgate kv get    --agent ID --user-id U --key K\n"
+    "       agentgate kv list   --agent ID --user-id U [--prefix P] [--limit N] [--cursor C]\n"
+    "       agentgate kv delete --agent ID --user-id U --key K\n"
+    "       [--server URL] [--token-file FILE]\n";
+
+std::string json_text(const boost::json::value& value) { return boost::json::serialize(value); }
+
+std::string expiry_text(const boost::json::value& item) {
+  const auto& expires = item.at("expiresAt");
+  return expires.is_null() ? "never" : std::to_string(expires.to_number<int64_t>());
+}
+
+}  // namespace
+
+int run_kv(const std::vector<std::string>& args) {
+  auto options = parse_client_args(args, {"--agent", "--user-id", "--key", "--prefix", "--limit", "--cursor"});
+  if (!options) return 2;
+  const auto& named = options->named;
+  std::string command = options->positional.size() == 1 ? options->positional[0] : "";
+  bool keyed = command == "get" || command == "delete";
+  bool valid = (keyed || command == "list") && named.contains("--agent") && named.contains("--user-id") &&
+               named.contains("--key") == keyed &&
+               (keyed ? !named.contains("--prefix") && !named.contains("--limit") && !named.contains("--cursor") : true);
+  if (!valid) {
+    std::cerr << kKvUsage;
+    return 2;
+  }
+  // Built with Boost.URL so any user_id or key (":", "&", spaces, UTF-8) survives the trip.
+  boost::urls::url target("/_admin/v1/agents");
+  target.segments().push_back(named.at("--agent"));
+  target.segments().push_back("kv");
+  target.params().append({"user_id", named.at("--user-id")});
+  for (const auto& [flag, name] : {std::pair{"--key", "key"}, {"--prefix", "prefix"}, {"--limit", "limit"}, {"--cursor", "cursor"}}) {
+    if (auto it = named.find(flag); it != named.end()) target.params().append({name, it->second});
+  }
+  auto response = call(*options, command == "delete" ? http::verb::delete_ : http::verb::get, std::string(target.buffer()));
+  if (!response) return 1;
+  if (response->result_int() >= 300) return report_failure(*response);
+  return print_reply(response->body(), [&](const boost::json::value& reply) {
+    if (command == "delete") {
+      std::cout << (reply.at("deleted").as_bool() ? "deleted\n" : "no such key\n");
+    } else if (command == "get") {
+      std::cout << json_text(reply.at("value")) << "\n";
+      if (!reply.at("expiresAt").is_null()) std::cerr << "expires at " << expiry_text(reply) << " (unix ms)\n";
+    } else {
+      for (const auto& item : reply.at("items").as_array()) {
+        std::cout << json_text(item.at("key")) << "\t" << json_text(item.at("value")) << "\texpires=" << expiry_text(item)
+                  << "\n";
+      }
+      if (!reply.at("cursor").is_null()) {
+        std::cerr << "more: --cursor " << reply.at("cursor").as_string().c_str() << "\n";
+      }
+    }
+  });
 }
 
 }  // namespace agentgate

@@ -13,8 +13,10 @@ constexpr const char* kUsage =
     "  serve                 run the server (agentgate serve --help for its flags)\n"
     "  deploy DIR            deploy the agent bundle in DIR (agent.json + modules)\n"
     "  agents list           list deployed agents\n"
-    "  agents delete ID      delete an agent\n\n"
-    "client flags (deploy, agents): --server URL (default http://127.0.0.1:8080, or AGENTGATE_SERVER),\n"
+    "  agents delete ID      delete an agent (and its kv data)\n"
+    "  kv get|list|delete    read or delete an agent's ctx.kv data: --agent ID --user-id U\n"
+    "                        [--key K | --prefix P [--limit N] [--cursor C]]\n\n"
+    "client flags (deploy, agents, kv): --server URL (default http://127.0.0.1:8080, or AGENTGATE_SERVER),\n"
     "  --token-file FILE (default ./data/admin.token; or the token itself in AGENTGATE_TOKEN)\n";
 
 }  // namespace
@@ -30,6 +32,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return agentgate::run_serve(args);
   if (command == "deploy") return agentgate::run_deploy(args);
   if (command == "agents") return agentgate::run_agents(args);
+  if (command == "kv") return agentgate::run_kv(args);
   std::cerr << "agentgate: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }
