@@ -10,6 +10,12 @@
 #        deno      bench/deno/hello.js under Deno.serve (reference JS runtime)
 #      Every server gets the same number of workers; ratios are taken within
 #      the same run, so they mean something even when absolute numbers drift.
+#      and the session workload (ctx.kv, bench/agents/sessions), reported beside
+#      agentgate's hello of the same run:
+#        w3        GET with a session cookie: reads one of BENCH_SESSIONS
+#                  pre-written sessions from ctx.kv (random per request)
+#        w4        POST that signs in: writes a new session (8 h TTL) to ctx.kv
+#                  and sets its cookie (one durable write per request)
 #   2. cold start: the first request to a freshly deployed agent (new uuid,
 #      deployed through the admin API), median of BENCH_COLD_RUNS runs;
 #   3. idle agent memory: agentgate RSS growth for BENCH_MEM_AGENTS extra agents
@@ -24,7 +30,8 @@
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
 #   BENCH_WRK_THREADS  wrk threads                         (default 2)
-#   BENCH_TARGETS      which servers to measure            (default "bare agentgate deno")
+#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 deno")
+#   BENCH_SESSIONS     sessions written before w3          (default 10000)
 #   BENCH_COLD_RUNS    cold-start repetitions              (default 5; 0 = skip)
 #   BENCH_MEM_AGENTS   agents for the memory measurement   (default 20; 0 = skip)
 #   BUILD_DIR          where the binaries are              (default <repo>/build)
@@ -45,7 +52,8 @@ BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
-BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate deno}
+BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 deno}
+BENCH_SESSIONS=${BENCH_SESSIONS:-10000}
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-5}
 BENCH_MEM_AGENTS=${BENCH_MEM_AGENTS:-20}
 BUILD_DIR=${BUILD_DIR:-$REPO_DIR/build}
@@ -55,6 +63,7 @@ BENCH_OUT=${BENCH_OUT:-$REPO_DIR/docs/benchmarks.md}
 BENCH_READY_TIMEOUT=${BENCH_READY_TIMEOUT:-30}
 
 HELLO_DIR=$BENCH_DIR/agents/hello
+SESSIONS_DIR=$BENCH_DIR/agents/sessions
 EXPECTED_BODY=$'Hello, world!\n'
 DENO=""  # the deno executable, set by ensure_deno
 RUN_ID=$(date -u +%Y%m%dT%H%M%SZ)
@@ -284,6 +293,53 @@ start_agentgate() {
   TARGET_URL="$AGENTGATE_BASE/agents/$HELLO_ID/hello/"
 }
 
+# The session workload runs on agentgate too, with the sessions agent.
+SESSION_COOKIE=""
+
+start_w3() {
+  local i step=1000 from to
+  start_agentgate w3
+  SESSION_COOKIE="agt_${SESSIONS_ID}_sid"
+  log "w3: writing $BENCH_SESSIONS sessions"
+  for ((from = 0; from < BENCH_SESSIONS; from += step)); do
+    to=$((from + step < BENCH_SESSIONS ? from + step : BENCH_SESSIONS))
+    curl -sS --max-time 60 -o "$RESULTS/seed.json" -X POST \
+      "$AGENTGATE_BASE/agents/$SESSIONS_ID/seed/?from=$from&to=$to" || die "w3: seeding sessions failed"
+    grep -q "\"written\":$((to - from))" "$RESULTS/seed.json" || die "w3: seeding answered $(head -c 300 "$RESULTS/seed.json")"
+  done
+  export SESSION_COOKIE SESSION_COUNT=$BENCH_SESSIONS
+  WRK_SCRIPT=$BENCH_DIR/wrk/session_read.lua
+  TARGET_CHECK=session_read
+  TARGET_URL="$AGENTGATE_BASE/agents/$SESSIONS_ID/read/"
+}
+
+start_w4() {
+  start_agentgate w4
+  WRK_SCRIPT=$BENCH_DIR/wrk/session_write.lua
+  TARGET_CHECK=session_write
+  TARGET_URL="$AGENTGATE_BASE/agents/$SESSIONS_ID/write/"
+}
+
+# check_session_read NAME URL: a seeded session is found (and a missing one is not).
+check_session_read() {
+  local name=$1 url=$2 code
+  code=$(curl -sS --max-time 10 -o "$RESULTS/$name.body.txt" -w '%{http_code}' \
+    -H "Cookie: $SESSION_COOKIE=bench-session-$((BENCH_SESSIONS - 1))" "$url") || die "$name: GET $url failed"
+  [[ $code == 200 ]] && grep -q "^Hello, user-$((BENCH_SESSIONS - 1))!" "$RESULTS/$name.body.txt" ||
+    die "$name: GET $url returned $code: $(head -c 200 "$RESULTS/$name.body.txt")"
+  code=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -H "Cookie: $SESSION_COOKIE=nope" "$url") || true
+  [[ $code == 401 ]] || die "$name: an unknown session answered $code, expected 401"
+}
+
+# check_session_write NAME URL: signing in answers 200 with the session cookie.
+check_session_write() {
+  local name=$1 url=$2 code
+  code=$(curl -sS --max-time 10 -X POST -D "$RESULTS/$name.headers.txt" -o "$RESULTS/$name.body.txt" \
+    -w '%{http_code}' "$url") || die "$name: POST $url failed"
+  [[ $code == 200 ]] && grep -qi "^set-cookie: agt_${SESSIONS_ID}_sid=" "$RESULTS/$name.headers.txt" ||
+    die "$name: POST $url returned $code: $(head -c 200 "$RESULTS/$name.body.txt")"
+}
+
 # Deno runs JS on one thread per process, so "N workers" for Deno means N
 # processes sharing one port through SO_REUSEPORT (what `deno serve --parallel`
 # does internally). The first binds an ephemeral port, the rest join it.
@@ -304,16 +360,18 @@ start_deno() {
 
 # ---------------------------------------------------------------- wrk
 
-# run_wrk NAME CONNECTIONS DURATION URL OUTFILE
+# run_wrk NAME CONNECTIONS DURATION URL OUTFILE: with the Lua script in
+# WRK_SCRIPT when the target set one (w3, w4).
 run_wrk() {
-  local name=$1 conns=$2 dur=$3 url=$4 out=$5 threads=$BENCH_WRK_THREADS
+  local name=$1 conns=$2 dur=$3 url=$4 out=$5 threads=$BENCH_WRK_THREADS script=()
+  if [[ -n ${WRK_SCRIPT:-} ]]; then script=(-s "$WRK_SCRIPT"); fi
   ((threads <= conns)) || threads=$conns
   # wrk stops itself after DURATION; the outer timeout only guards against a
   # wedged wrk (e.g. a server that stops answering and hangs the close).
   # Run in the background and `wait`: bash runs the INT/TERM traps only
   # between commands, and `wait` is interruptible where a foreground child is not.
   timeout --kill-after=5 $(($(to_seconds "$dur") + 30)) \
-    wrk -t "$threads" -c "$conns" -d "$dur" --timeout 5s --latency "$url" >"$out" 2>&1 &
+    wrk -t "$threads" -c "$conns" -d "$dur" --timeout 5s --latency "${script[@]}" "$url" >"$out" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || die "$name: wrk failed (see $out)"
   WRK_PID=""
@@ -346,8 +404,9 @@ parse_wrk() {
 bench_target() {
   local name=$1 conns out parsed rps p99 errs max_conns=0
   log "== $name"
+  WRK_SCRIPT="" TARGET_CHECK=""
   "start_$name" bench
-  check_hello "$name" "$TARGET_URL"
+  "check_${TARGET_CHECK:-hello}" "$name" "$TARGET_URL"
   for conns in $BENCH_CONNECTIONS; do
     if ((conns > max_conns)); then max_conns=$conns; fi
   done
@@ -497,6 +556,7 @@ write_report() {
     for conns in $BENCH_CONNECTIONS; do
       bare=${RPS[bare,$conns]:-}
       for name in "${RAN_TARGETS[@]}"; do
+        [[ $name == w3 || $name == w4 ]] && continue
         printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
           "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
           "$(ratio "${RPS[$name,$conns]}" "$bare")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
@@ -511,6 +571,31 @@ write_report() {
       echo
       for conns in $BENCH_CONNECTIONS; do
         echo "- $conns connections: $(ratio "${RPS[agentgate,$conns]}" "${RPS[deno,$conns]}")"
+      done
+    fi
+    if [[ -n ${RSS_MIB[w3]:-}${RSS_MIB[w4]:-} ]]; then
+      echo
+      echo "## Session workload: ctx.kv on RocksDB"
+      echo
+      echo "\`bench/agents/sessions\`: what a signed-in page does on every request. The cookie holds an opaque session id,"
+      echo "ctx.kv holds the session (an object with a Date, an array and a CSRF token)."
+      echo
+      echo "- **w3** (read): GET with the cookie of one of $BENCH_SESSIONS sessions written beforehand, picked at random per"
+      echo "  request (\`bench/wrk/session_read.lua\`); the handler reads it with \`ctx.kv.get\` and greets the user."
+      echo "- **w4** (write): POST that signs in: \`ctx.kv.put\` of a new session with an 8 h TTL, acknowledged only once"
+      echo "  synced to RocksDB's WAL (group commit), then \`Set-Cookie\`."
+      echo
+      echo "Ratios are against **agentgate**'s hello handler in the same run (targets: w3 ≥ 0.80, w4 ≥ 0.50, p99 < 10 ms at 64)."
+      echo
+      echo "| workload | connections | req/s | p99 | ratio vs agentgate hello | errors | RSS after (MiB) |"
+      echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+      for conns in $BENCH_CONNECTIONS; do
+        for name in w3 w4; do
+          [[ -n ${RPS[$name,$conns]:-} ]] || continue
+          printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
+            "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
+            "$(ratio "${RPS[$name,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
+        done
       done
     fi
     if ((${#COLD_ROWS[@]} > 0)); then
@@ -573,12 +658,13 @@ main() {
   [[ $BENCH_WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS must be a positive integer"
   for name in $BENCH_TARGETS; do
     case $name in
-      bare | agentgate | deno) ;;
-      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate deno)" ;;
+      bare | agentgate | w3 | w4 | deno) ;;
+      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 deno)" ;;
     esac
   done
   if [[ " $BENCH_TARGETS " == *" deno "* ]]; then ensure_deno; fi
   HELLO_ID=$(node -p "require('$HELLO_DIR/agent.json').id")
+  SESSIONS_ID=$(node -p "require('$SESSIONS_DIR/agent.json').id")
 
   # A busy machine (e.g. a compile) skews everything; say so in the report.
   CPU_BUSY_BEFORE=$(cpu_busy_pct)

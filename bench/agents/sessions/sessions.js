@@ -1,0 +1,53 @@
+// Benchmark handlers for the session workload (bench/run.sh, targets w3 and w4): what a login flow
+// does on every request. The cookie holds only an opaque session id; ctx.kv holds the session.
+//   GET  /read/        (W3) reads the session named by the cookie; 401 without a valid one
+//   POST /write/       (W4) creates a session with an 8 h TTL and sets its cookie
+//   POST /seed/?from=A&to=B  writes sessions bench-session-A .. B-1 (the W3 data set)
+const cookieName = (ctx) => `agt_${ctx.auth.agentId}_sid`;
+
+const sessionId = (ctx) => {
+  const name = cookieName(ctx) + '=';
+  for (const part of (ctx.request.headers.cookie ?? '').split('; ')) {
+    if (part.startsWith(name)) return part.slice(name.length);
+  }
+  return null;
+};
+
+const sessionKey = (id) => `session:${id}`;
+
+const newSession = (user) => ({ user, created: new Date(), roles: ['reader'], csrf: crypto.randomUUID() });
+
+export default async function handler(ctx) {
+  const self = ctx.auth.agentId;
+  const fn = ctx.metadata.functionName;
+  if (fn === 'read') {
+    const id = sessionId(ctx);
+    const session = id && (await ctx.kv.get({ user_id: self, key: sessionKey(id) }));
+    if (!session) return { status: 401, body: 'no session\n' };
+    return { headers: { 'content-type': 'text/plain' }, body: `Hello, ${session.user}!\n` };
+  }
+  if (fn === 'write') {
+    const id = crypto.randomUUID();
+    await ctx.kv.put({ user_id: self, key: sessionKey(id), value: newSession(`user-${id.slice(0, 8)}`), ttlSeconds: 8 * 3600 });
+    return {
+      headers: {
+        'content-type': 'text/plain',
+        'set-cookie': `${cookieName(ctx)}=${id}; Path=${ctx.metadata.basePath}/; HttpOnly; Secure; SameSite=Lax; Max-Age=28800`,
+      },
+      body: 'signed in\n',
+    };
+  }
+  if (fn === 'seed') {
+    const query = new URL(ctx.request.url).searchParams;
+    const from = Number(query.get('from'));
+    const to = Number(query.get('to'));
+    const writes = [];
+    for (let i = from; i < to; i++) {
+      writes.push(ctx.kv.put({ user_id: self, key: sessionKey(`bench-session-${i}`), value: newSession(`user-${i}`),
+                               ttlSeconds: 8 * 3600 }));
+    }
+    await Promise.all(writes);
+    return { body: { written: to - from } };
+  }
+  return { status: 404, body: 'not found\n' };
+}
