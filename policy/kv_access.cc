@@ -47,24 +47,31 @@ bool subject_pattern_matches(std::string_view pattern, std::string_view user_id)
 }
 
 Status check_kv_access(const KvCaller& caller, std::string_view user_id, KvOperation operation) {
+  const KvPermissions& permissions = caller.permissions;
+  bool is_self = user_id == caller.agent_id;
+  bool is_visitor = caller.visitor_user_id && user_id == *caller.visitor_user_id;
+  // Every call comes through here: decide without allocating, describe only a refusal.
   Access granted = Access::kNone;
-  std::string classes;  // the classes user_id falls in, for the message
-  auto consider = [&](std::string_view name, Access access) {
-    granted = wider(granted, access);
+  if (is_self) granted = wider(granted, permissions.self);
+  if (is_visitor) granted = wider(granted, permissions.visitor);
+  for (const auto& [pattern, access] : permissions.subjects) {
+    if (subject_pattern_matches(pattern, user_id)) granted = wider(granted, access);
+  }
+  if (allows(granted, operation)) return Ok{};
+
+  std::string classes;  // the classes user_id falls in
+  auto describe = [&](std::string_view name, Access access) {
     if (!classes.empty()) classes += ", ";
     classes += name;
     classes += " (";
     classes += access_text(access);
     classes += ")";
   };
-  const KvPermissions& permissions = caller.permissions;
-  if (user_id == caller.agent_id) consider("self", permissions.self);
-  if (caller.visitor_user_id && user_id == *caller.visitor_user_id) consider("visitor", permissions.visitor);
+  if (is_self) describe("self", permissions.self);
+  if (is_visitor) describe("visitor", permissions.visitor);
   for (const auto& [pattern, access] : permissions.subjects) {
-    if (subject_pattern_matches(pattern, user_id)) consider("subjects[\"" + pattern + "\"]", access);
+    if (subject_pattern_matches(pattern, user_id)) describe("subjects[\"" + pattern + "\"]", access);
   }
-  if (allows(granted, operation)) return Ok{};
-
   std::string needed = kv_operation_writes(operation) ? "\"rw\"" : "\"r\"";
   std::string message = "kv." + std::string(kv_operation_name(operation)) + " needs " + needed + " on this user_id; ";
   if (classes.empty()) {

@@ -4,8 +4,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <tuple>
 
 #include "kv/encoding.h"
 #include "sandbox/globals.h"
@@ -42,19 +44,23 @@ struct Call {
 // A JS string as UTF-8, refusing lone surrogates: replacing them (as WriteUtf8 would) would map two
 // different JS strings to one stored key.
 std::optional<std::string> well_formed_utf8(v8::Isolate* isolate, Local<v8::String> text) {
-  v8::String::Value units(isolate, text);
-  for (int i = 0; i < units.length(); ++i) {
-    uint16_t unit = (*units)[i];
-    if (unit >= 0xd800 && unit <= 0xdbff) {
-      if (i + 1 < units.length() && (*units)[i + 1] >= 0xdc00 && (*units)[i + 1] <= 0xdfff) {
-        ++i;
-        continue;
+  if (!text->IsOneByte()) {  // one-byte strings (the usual ids and keys) cannot hold surrogates
+    v8::String::Value units(isolate, text);
+    for (int i = 0; i < units.length(); ++i) {
+      uint16_t unit = (*units)[i];
+      if (unit >= 0xd800 && unit <= 0xdbff) {
+        if (i + 1 < units.length() && (*units)[i + 1] >= 0xdc00 && (*units)[i + 1] <= 0xdfff) {
+          ++i;
+          continue;
+        }
+        return std::nullopt;
       }
-      return std::nullopt;
+      if (unit >= 0xdc00 && unit <= 0xdfff) return std::nullopt;
     }
-    if (unit >= 0xdc00 && unit <= 0xdfff) return std::nullopt;
   }
-  return v8util::to_string(isolate, text);
+  std::string out(static_cast<size_t>(text->Utf8Length(isolate)), '\0');
+  text->WriteUtf8(isolate, out.data(), static_cast<int>(out.size()), nullptr, v8::String::NO_NULL_TERMINATION);
+  return out;
 }
 
 std::optional<CallError> read_text(const Call& call, Local<Value> value, std::string_view name, size_t max_bytes,
@@ -137,20 +143,99 @@ v8::MaybeLocal<Value> stored_value(v8::Isolate* isolate, Local<v8::Context> cont
   return {};
 }
 
-// Hands `build`'s product (or `result`'s error) to a new promise for this call.
-template <class T, class Build>
-auto settle_with(Build build) {
-  return [build = std::move(build)](const std::shared_ptr<HostPromise>& promise) {
-    return [promise, build](Result<T> result) {
-      promise->settle([result = std::move(result), build](v8::Isolate* isolate, Local<v8::Context> context) -> v8::MaybeLocal<Value> {
-        if (!result) {
-          v8util::throw_coded_error(isolate, result.error().code, result.error().message);
-          return {};
-        }
-        return build(isolate, context, result.value());
-      });
-    };
+// Turns a store result into the JS value a promise resolves with (or throws to reject it).
+template <class T>
+using Build = v8::MaybeLocal<Value> (*)(v8::Isolate*, Local<v8::Context>, const T&);
+
+template <class T>
+HostResult host_result(Build<T> build, Result<T> result) {
+  return [build, result = std::move(result)](v8::Isolate* isolate, Local<v8::Context> context) -> v8::MaybeLocal<Value> {
+    if (!result) {
+      v8util::throw_coded_error(isolate, result.error().code, result.error().message);
+      return {};
+    }
+    return build(isolate, context, result.value());
   };
+}
+
+// Carries one store call's result to JS. RocksDB reads answer during the call: then the promise is
+// made already settled, with no bookkeeping. Otherwise (writes, or a store that answers later) the
+// result travels through a HostPromise, settled on the isolate's thread.
+template <class T>
+class Delivery final : public std::enable_shared_from_this<Delivery<T>> {
+ public:
+  explicit Delivery(Build<T> build) : build_(build) {}
+
+  KvStore::Callback<T> callback() {
+    return [self = this->shared_from_this()](Result<T> result) { self->arrive(std::move(result)); };
+  }
+
+  // Call once the store call has returned: makes the promise the native function returns.
+  void finish(const Call& call, const FunctionCallbackInfo<Value>& args) {
+    std::unique_lock lock(mutex_);
+    if (early_) {
+      lock.unlock();
+      settle_now(call.isolate, args);
+      return;
+    }
+    auto promise = IsolateHost::of(call.isolate)->new_host_promise(call.invocation);
+    if (promise) {
+      settle_later_ = std::move(promise->settle);
+      args.GetReturnValue().Set(promise->promise);
+    }
+    returned_ = true;
+  }
+
+ private:
+  void arrive(Result<T> result) {
+    std::unique_lock lock(mutex_);
+    if (!returned_) {
+      early_.emplace(std::move(result));
+      return;
+    }
+    auto settle = std::move(settle_later_);
+    lock.unlock();
+    if (settle) settle(host_result(build_, std::move(result)));
+  }
+
+  void settle_now(v8::Isolate* isolate, const FunctionCallbackInfo<Value>& args) {
+    Local<v8::Context> context = isolate->GetCurrentContext();
+    Local<v8::Promise::Resolver> resolver;
+    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
+    v8::TryCatch try_catch(isolate);
+    Local<Value> value;
+    if (host_result(build_, std::move(*early_))(isolate, context).ToLocal(&value)) {
+      std::ignore = resolver->Resolve(context, value);
+    } else if (try_catch.HasTerminated()) {
+      try_catch.ReThrow();
+      return;
+    } else if (try_catch.HasCaught()) {
+      Local<Value> error = try_catch.Exception();
+      try_catch.Reset();
+      std::ignore = resolver->Reject(context, error);
+    }
+    args.GetReturnValue().Set(resolver->GetPromise());
+  }
+
+  Build<T> build_;
+  std::mutex mutex_;
+  bool returned_ = false;                       // finish() ran: results go to settle_later_
+  std::optional<Result<T>> early_;              // arrived during the store call
+  std::function<void(HostResult)> settle_later_;
+};
+
+// Starts a store operation whose callback feeds a Delivery, then returns its promise to JS.
+template <class T, class Start>
+void deliver(const Call& call, const FunctionCallbackInfo<Value>& args, Build<T> build, Start start) {
+  auto delivery = std::make_shared<Delivery<T>>(build);
+  start(delivery->callback());
+  delivery->finish(call, args);
+}
+
+v8::MaybeLocal<Value> undefined_value(v8::Isolate* isolate, Local<v8::Context>, const Ok&) { return v8::Undefined(isolate); }
+
+v8::MaybeLocal<Value> boolean_value(v8::Isolate* isolate, Local<v8::Context>, const bool& value) {
+  return v8::Boolean::New(isolate, value);
 }
 
 // Common start of every kv native: the live request and its storage, or a thrown error.
@@ -171,13 +256,6 @@ std::optional<Call> begin(const FunctionCallbackInfo<Value>& args, KvOperation o
   return call;
 }
 
-std::shared_ptr<HostPromise> new_promise(const Call& call, const FunctionCallbackInfo<Value>& args) {
-  auto promise = IsolateHost::of(call.isolate)->new_host_promise(call.invocation);
-  if (!promise) return nullptr;
-  args.GetReturnValue().Set(promise->promise);
-  return std::make_shared<HostPromise>(std::move(*promise));
-}
-
 // kvGet(invocation, user_id, key, scope) and kvTake(...): the value or null.
 template <KvOperation kOperation>
 void kv_read_one(const FunctionCallbackInfo<Value>& args) {
@@ -185,14 +263,13 @@ void kv_read_one(const FunctionCallbackInfo<Value>& args) {
   if (!call) return;
   KvKey key;
   if (auto error = read_key(*call, args[1], args[2], args[3], key)) return throw_error(call->isolate, *error);
-  auto promise = new_promise(*call, args);
-  if (!promise) return;
-  auto done = settle_with<std::optional<KvValue>>(stored_value)(promise);
-  if (kOperation == KvOperation::kGet) {
-    call->kv.store->get(std::move(key), std::move(done));
-  } else {
-    call->kv.store->take(std::move(key), std::move(done));
-  }
+  deliver<std::optional<KvValue>>(*call, args, stored_value, [&](auto done) {
+    if (kOperation == KvOperation::kGet) {
+      call->kv.store->get(std::move(key), std::move(done));
+    } else {
+      call->kv.store->take(std::move(key), std::move(done));
+    }
+  });
 }
 
 // kvDelete(invocation, user_id, key, scope): true if a value existed.
@@ -201,11 +278,7 @@ void kv_delete(const FunctionCallbackInfo<Value>& args) {
   if (!call) return;
   KvKey key;
   if (auto error = read_key(*call, args[1], args[2], args[3], key)) return throw_error(call->isolate, *error);
-  auto promise = new_promise(*call, args);
-  if (!promise) return;
-  call->kv.store->remove(std::move(key), settle_with<bool>([](v8::Isolate* isolate, Local<v8::Context>, bool existed) {
-                                           return v8::MaybeLocal<Value>(v8::Boolean::New(isolate, existed));
-                                         })(promise));
+  deliver<bool>(*call, args, boolean_value, [&](auto done) { call->kv.store->remove(std::move(key), std::move(done)); });
 }
 
 std::optional<int64_t> read_ttl(const Call& call, Local<Value> ttl) {
@@ -232,12 +305,36 @@ void kv_put(const FunctionCallbackInfo<Value>& args) {
   auto bytes = serialize(*call, context, args[3]);
   if (!bytes) return;
   KvValue value{std::move(*bytes), *ttl == 0 ? 0 : call->kv.store->now_ms() + *ttl * 1000};
-  auto promise = new_promise(*call, args);
-  if (!promise) return;
-  call->kv.store->put(std::move(key), std::move(value),
-                      settle_with<Ok>([](v8::Isolate* isolate, Local<v8::Context>, const Ok&) {
-                        return v8::MaybeLocal<Value>(v8::Undefined(isolate));
-                      })(promise));
+  deliver<Ok>(*call, args, undefined_value,
+              [&](auto done) { call->kv.store->put(std::move(key), std::move(value), std::move(done)); });
+}
+
+// { items: [{ key, value, expiresAt }], cursor }
+v8::MaybeLocal<Value> page_value(v8::Isolate* isolate, Local<v8::Context> context, const KvPage& page) {
+  Local<v8::Array> items = v8::Array::New(isolate, static_cast<int>(page.items.size()));
+  for (size_t i = 0; i < page.items.size(); ++i) {
+    const KvItem& item = page.items[i];
+    Local<Value> value;
+    if (!stored_value(isolate, context, item.value).ToLocal(&value)) return {};
+    Local<v8::Object> entry = v8::Object::New(isolate);
+    Local<Value> expires_at = item.value.expires_at_ms == 0
+                                  ? Local<Value>(v8::Null(isolate))
+                                  : Local<Value>(v8::Number::New(isolate, static_cast<double>(item.value.expires_at_ms)));
+    if (entry->CreateDataProperty(context, v8util::str(isolate, "key"), v8util::str(isolate, item.key)).IsNothing() ||
+        entry->CreateDataProperty(context, v8util::str(isolate, "value"), value).IsNothing() ||
+        entry->CreateDataProperty(context, v8util::str(isolate, "expiresAt"), expires_at).IsNothing()) {
+      return {};
+    }
+    if (items->Set(context, static_cast<uint32_t>(i), entry).IsNothing()) return {};
+  }
+  Local<v8::Object> result = v8::Object::New(isolate);
+  Local<Value> cursor = page.next_after ? Local<Value>(v8util::str(isolate, kv_encoding::encode_cursor(*page.next_after)))
+                                        : Local<Value>(v8::Null(isolate));
+  if (result->Set(context, v8util::str(isolate, "items"), items).IsNothing() ||
+      result->Set(context, v8util::str(isolate, "cursor"), cursor).IsNothing()) {
+    return {};
+  }
+  return result;
 }
 
 // kvList(invocation, user_id, prefix, scope, limit, cursor): { items: [{ key, value, expiresAt }], cursor }.
@@ -275,35 +372,7 @@ void kv_list(const FunctionCallbackInfo<Value>& args) {
     return throw_error(call->isolate, {access.error().code, access.error().message});
   }
   query.agent_id = std::string(call->kv.caller.agent_id);
-  auto promise = new_promise(*call, args);
-  if (!promise) return;
-  call->kv.store->list(std::move(query), settle_with<KvPage>([](v8::Isolate* isolate, Local<v8::Context> context,
-                                                                const KvPage& page) -> v8::MaybeLocal<Value> {
-    Local<v8::Array> items = v8::Array::New(isolate, static_cast<int>(page.items.size()));
-    for (size_t i = 0; i < page.items.size(); ++i) {
-      const KvItem& item = page.items[i];
-      Local<Value> value;
-      if (!stored_value(isolate, context, item.value).ToLocal(&value)) return {};
-      Local<v8::Object> entry = v8::Object::New(isolate);
-      Local<Value> expires_at = item.value.expires_at_ms == 0
-                                    ? Local<Value>(v8::Null(isolate))
-                                    : Local<Value>(v8::Number::New(isolate, static_cast<double>(item.value.expires_at_ms)));
-      if (entry->CreateDataProperty(context, v8util::str(isolate, "key"), v8util::str(isolate, item.key)).IsNothing() ||
-          entry->CreateDataProperty(context, v8util::str(isolate, "value"), value).IsNothing() ||
-          entry->CreateDataProperty(context, v8util::str(isolate, "expiresAt"), expires_at).IsNothing()) {
-        return {};
-      }
-      if (items->Set(context, static_cast<uint32_t>(i), entry).IsNothing()) return {};
-    }
-    Local<v8::Object> result = v8::Object::New(isolate);
-    Local<Value> cursor = page.next_after ? Local<Value>(v8util::str(isolate, kv_encoding::encode_cursor(*page.next_after)))
-                                          : Local<Value>(v8::Null(isolate));
-    if (result->Set(context, v8util::str(isolate, "items"), items).IsNothing() ||
-        result->Set(context, v8util::str(isolate, "cursor"), cursor).IsNothing()) {
-      return {};
-    }
-    return result;
-  })(promise));
+  deliver<KvPage>(*call, args, page_value, [&](auto done) { call->kv.store->list(std::move(query), std::move(done)); });
 }
 
 }  // namespace

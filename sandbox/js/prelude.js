@@ -12,8 +12,34 @@ const hooks = {};
 
 // --- ctx and the response ------------------------------------------------------------------------
 // One entry per agent function, made once per isolate: it builds ctx from the per-request values
-// and calls the handler, so a request costs a single call from C++. Object literals of one shape
-// keep V8's inline caches warm on this path.
+// and calls the handler, so a request costs a single call from C++. ctx and ctx.request are class
+// instances: their lazy parts (bodyBytes, kv) are getters on the prototype, which cost nothing
+// until used, where getters in an object literal would be defined again on every request.
+class HandlerRequest {
+  #invocation;
+  #bytes;
+  constructor(url, method, headers, body, invocation) {
+    this.url = url;
+    this.method = method;
+    this.headers = headers;
+    this.body = body;
+    this.#invocation = invocation;
+  }
+  get bodyBytes() { return (this.#bytes ??= native.bodyBytes(this.#invocation)); }
+}
+
+class HandlerContext {
+  #invocation;
+  #kv;
+  constructor(request, auth, metadata, invocation) {
+    this.request = request;
+    this.auth = auth;
+    this.metadata = metadata;
+    this.#invocation = invocation;
+  }
+  get kv() { return (this.#kv ??= new KvNamespace(this.#invocation)); }
+}
+
 hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
   (url, method, headerPairs, body, requestId, origin, invocation) => {
     const headers = {};
@@ -29,22 +55,17 @@ hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
         headers[name] = value;
       }
     }
-    let bytes;
-    let kv;
-    return handler({
-      request: {
-        url, method, headers, body,
-        get bodyBytes() { return (bytes ??= native.bodyBytes(invocation)); },
-      },
-      auth: { agentId, userId: null, user_id: null },
-      metadata: { agentId, agentSlug, functionName, requestId, origin, basePath },
-      get kv() { return (kv ??= makeKv(invocation)); },
-    });
+    return handler(new HandlerContext(
+      new HandlerRequest(url, method, headers, body, invocation),
+      { agentId, userId: null, user_id: null },
+      { agentId, agentSlug, functionName, requestId, origin, basePath },
+      invocation));
   };
 
 // --- ctx.kv ----------------------------------------------------------------------------------------
 // Unpacks the options object; the natives (sandbox/kv_binding.cc) validate, check permissions and
-// scope every key to this agent. Methods are async so every error arrives as a rejection.
+// scope every key to this agent. Errors arrive as rejections, as from an async function, without
+// the extra promise an async wrapper would add on every call.
 const kvOptions = (method, options) => {
   if (typeof options !== 'object' || options === null) {
     const error = new TypeError(`INVALID_ARGUMENT: kv.${method}: expects an options object such as { user_id, key }`);
@@ -53,28 +74,42 @@ const kvOptions = (method, options) => {
   }
   return options;
 };
-const makeKv = (invocation) => Object.freeze({
-  async get(options) {
-    const { user_id, key, scope } = kvOptions('get', options);
-    return native.kvGet(invocation, user_id, key, scope);
-  },
-  async put(options) {
-    const { user_id, key, value, scope, ttlSeconds } = kvOptions('put', options);
-    return native.kvPut(invocation, user_id, key, value, scope, ttlSeconds);
-  },
-  async delete(options) {
-    const { user_id, key, scope } = kvOptions('delete', options);
-    return native.kvDelete(invocation, user_id, key, scope);
-  },
-  async take(options) {
-    const { user_id, key, scope } = kvOptions('take', options);
-    return native.kvTake(invocation, user_id, key, scope);
-  },
-  async list(options) {
-    const { user_id, prefix, scope, limit, cursor } = kvOptions('list', options);
-    return native.kvList(invocation, user_id, prefix, scope, limit, cursor);
-  },
-});
+class KvNamespace {
+  #invocation;
+  constructor(invocation) { this.#invocation = invocation; }
+  get(options) {
+    try {
+      const { user_id, key, scope } = kvOptions('get', options);
+      return native.kvGet(this.#invocation, user_id, key, scope);
+    } catch (error) { return Promise.reject(error); }
+  }
+  put(options) {
+    try {
+      const { user_id, key, value, scope, ttlSeconds } = kvOptions('put', options);
+      return native.kvPut(this.#invocation, user_id, key, value, scope, ttlSeconds);
+    } catch (error) { return Promise.reject(error); }
+  }
+  delete(options) {
+    try {
+      const { user_id, key, scope } = kvOptions('delete', options);
+      return native.kvDelete(this.#invocation, user_id, key, scope);
+    } catch (error) { return Promise.reject(error); }
+  }
+  take(options) {
+    try {
+      const { user_id, key, scope } = kvOptions('take', options);
+      return native.kvTake(this.#invocation, user_id, key, scope);
+    } catch (error) { return Promise.reject(error); }
+  }
+  list(options) {
+    try {
+      const { user_id, prefix, scope, limit, cursor } = kvOptions('list', options);
+      return native.kvList(this.#invocation, user_id, prefix, scope, limit, cursor);
+    } catch (error) { return Promise.reject(error); }
+  }
+}
+Object.defineProperty(KvNamespace.prototype, Symbol.toStringTag, { value: 'KvNamespace' });
+for (const proto of [KvNamespace.prototype, HandlerContext.prototype, HandlerRequest.prototype]) Object.freeze(proto);
 
 // The server owns the connection and the framing; these never come from a handler.
 const hopByHop = new Set(['connection', 'content-length', 'keep-alive', 'proxy-connection', 'te', 'trailer',
