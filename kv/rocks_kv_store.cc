@@ -40,12 +40,12 @@ uint64_t RocksKvStore::commits() const {
 }
 
 void RocksKvStore::get(KvKey key, Callback<std::optional<KvValue>> done) {
-  std::string stored;
+  rocksdb::PinnableSlice stored;  // points into the memtable or block cache: one copy, in decode_value
   auto status = db_.db().Get(rocksdb::ReadOptions(), &db_.kv_family(),
                              slice(kv_encoding::encode_key(key.agent_id, key.user_id, key.key)), &stored);
   if (status.IsNotFound()) return done(std::optional<KvValue>());
   if (!status.ok()) return done(unavailable("read", status));
-  auto value = kv_encoding::decode_value(stored);
+  auto value = kv_encoding::decode_value(stored.ToStringView());
   if (!value) return done(storage_error("read", "undecodable kv value"));
   if (kv_encoding::expired(value->expires_at_ms, clock_())) return done(std::optional<KvValue>());
   done(std::move(value));

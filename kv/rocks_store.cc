@@ -2,7 +2,9 @@
 
 #include <rocksdb/compaction_filter.h>
 #include <rocksdb/db.h>
+#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/table.h>
 
 #include <chrono>
 #include <vector>
@@ -68,6 +70,11 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& director
   options.IncreaseParallelism(2);
   rocksdb::ColumnFamilyOptions kv_options;
   kv_options.compaction_filter = store->expiry_filter_.get();
+  // Most reads are point lookups of keys that may not exist (a session id from a stale cookie):
+  // a bloom filter answers those without reading data blocks.
+  rocksdb::BlockBasedTableOptions table_options;
+  table_options.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  kv_options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table_options));
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kKvFamily, kv_options},

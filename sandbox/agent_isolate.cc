@@ -458,7 +458,8 @@ std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {
   host_promises_.emplace(id, PendingHostPromise{invocation, v8::Global<v8::Promise::Resolver>(isolate_, resolver)});
   owner->second.host_promises.push_back(id);
 
-  auto settle = [weak = weak_from_this(), id, loop = &env_.loop, thread = std::this_thread::get_id()](HostResult result) {
+  auto settle = [weak = weak_from_this(), id, inbox = inbox_, loop = &env_.loop,
+                 thread = std::this_thread::get_id()](HostResult result) {
     if (std::this_thread::get_id() == thread) {
       // Only this thread may touch (or drop the last reference to) the isolate.
       if (auto self = weak.lock(); self && self->js_depth_ > 0) {
@@ -466,16 +467,34 @@ std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {
         return;
       }
     }
-    loop->post([weak, id, result = std::move(result)] {
-      auto self = weak.lock();
-      if (!self) return;
-      auto pending = self->host_promises_.find(id);
-      if (pending == self->host_promises_.end()) return;  // its request has ended
-      self->run_js(pending->second.invocation,
-                   [&](Local<v8::Context>) { self->settle_host_promise(id, result); });
-    });
+    bool first = false;
+    {
+      std::lock_guard lock(inbox->mutex);
+      first = inbox->settlements.empty();
+      inbox->settlements.emplace_back(id, std::move(result));
+    }
+    // One wake-up however many settlements arrive before the loop gets to it (a group commit
+    // finishes many writes at once).
+    if (first) {
+      loop->post([weak] {
+        if (auto self = weak.lock()) self->drain_inbox();
+      });
+    }
   };
   return HostPromise{resolver->GetPromise(), std::move(settle)};
+}
+
+void AgentIsolate::drain_inbox() {
+  std::vector<std::pair<uint64_t, HostResult>> settlements;
+  {
+    std::lock_guard lock(inbox_->mutex);
+    settlements.swap(inbox_->settlements);
+  }
+  for (auto& [id, result] : settlements) {
+    auto pending = host_promises_.find(id);
+    if (pending == host_promises_.end()) continue;  // its request has ended
+    run_js(pending->second.invocation, [&](Local<v8::Context>) { settle_host_promise(id, result); });
+  }
 }
 
 void AgentIsolate::settle_host_promise(uint64_t id, const HostResult& result) {

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -77,6 +78,12 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     InvocationId invocation = 0;
     v8::Global<v8::Promise::Resolver> resolver;
   };
+  // Host promise settlements from other threads (or from this one outside JS), waiting for one
+  // posted task to run them. Shared with the settle functions, which may outlive the isolate.
+  struct SettlementInbox {
+    std::mutex mutex;
+    std::vector<std::pair<uint64_t, HostResult>> settlements;
+  };
   struct Timer {
     InvocationId invocation = 0;
     v8::Global<v8::Function> callback;
@@ -113,6 +120,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   // Settles host promise `id` with `result`; needs an entered context (inside run_js).
   void settle_host_promise(uint64_t id, const HostResult& result);
   void drop_host_promises(const Invocation& invocation);
+  void drain_inbox();
 
   static void on_fulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void on_rejected(const v8::FunctionCallbackInfo<v8::Value>& info);
@@ -133,6 +141,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   std::unordered_map<uint32_t, Timer> timers_;
   std::unordered_map<uint64_t, PendingHostPromise> host_promises_;
   uint64_t next_host_promise_ = 0;
+  std::shared_ptr<SettlementInbox> inbox_ = std::make_shared<SettlementInbox>();
   int js_depth_ = 0;  // > 0 while run_js is on the stack: native calls may settle promises at once
   std::vector<std::pair<InvokeCompletion, InvokeOutcome>> ready_;
   InvocationId next_invocation_ = 0;
