@@ -32,6 +32,42 @@ constexpr std::string_view kRenderer = R"JS((function render(value) {
   return text;
 }))JS";
 
+// JSON.stringify escapes a lone UTF-16 surrogate as \udXXX, which is valid JSON grammar but not
+// interoperable: Boost.JSON (the admin API, the CLI) and most parsers refuse it. Replaces each unpaired
+// surrogate escape with \ufffd, as a UTF-8 encoder would; paired ones (\ud83d\ude00) are kept.
+void replace_lone_surrogate_escapes(std::string& json) {
+  auto unit_at = [&](size_t at) -> int {  // the code unit of a \uXXXX escape at `at`, or -1
+    if (at + 6 > json.size() || json[at] != '\\' || json[at + 1] != 'u') return -1;
+    int unit = 0;
+    for (size_t i = at + 2; i < at + 6; ++i) {
+      char c = json[i];
+      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      if (digit < 0) return -1;
+      unit = unit * 16 + digit;
+    }
+    return unit;
+  };
+  for (size_t i = 0; i < json.size(); ++i) {
+    if (json[i] != '\\') continue;
+    int unit = unit_at(i);
+    if (unit < 0) {
+      ++i;  // a two-character escape such as \\ or \"
+      continue;
+    }
+    bool high = unit >= 0xd800 && unit <= 0xdbff;
+    bool low = unit >= 0xdc00 && unit <= 0xdfff;
+    if (high) {
+      int next = unit_at(i + 6);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i += 11;  // the pair, kept
+        continue;
+      }
+    }
+    if (high || low) json.replace(i, 6, "\\ufffd");
+    i += 5;
+  }
+}
+
 size_t on_near_heap_limit(void* data, size_t current, size_t) {
   static_cast<v8::Isolate*>(data)->TerminateExecution();
   return current + (size_t{64} << 20);  // room to unwind; the isolate is disposed right after
@@ -69,6 +105,7 @@ Result<std::vector<std::string>> serialized_values_as_json(const std::vector<std
       if (deserializer.ReadHeader(context).FromMaybe(false) && deserializer.ReadValue(context).ToLocal(&value) &&
           renderer.As<v8::Function>()->Call(context, v8::Undefined(isolate), 1, &value).ToLocal(&json) && json->IsString()) {
         rendered.push_back(v8util::to_string(isolate, json));
+        replace_lone_surrogate_escapes(rendered.back());
       } else if (isolate->IsExecutionTerminating()) {
         status = Error{"VALUE_TOO_LARGE", "a value is too large to render"};
       } else {

@@ -1,7 +1,8 @@
 #pragma once
 // Renders ctx.kv values (V8-serialized bytes) as JSON for operators: the admin API and
 // `agentgate kv get|list`. Types JSON lacks are tagged: {"$type": "Date", "value": "2026-..."},
-// Map, Set, BigInt, RegExp, typed arrays and ArrayBuffers (as hex), undefined.
+// Map, Set, BigInt, RegExp, typed arrays and ArrayBuffers (as hex), undefined. A lone UTF-16
+// surrogate in a string (storable in JS, not representable in UTF-8) is rendered as U+FFFD.
 #include <string>
 #include <vector>
 
