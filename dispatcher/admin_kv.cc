@@ -33,12 +33,20 @@ boost::json::value expires_json(int64_t expires_at_ms) {
   return expires_at_ms == 0 ? boost::json::value(nullptr) : boost::json::value(expires_at_ms);
 }
 
-// Renders values; the rendered JSON comes from JSON.stringify, so it parses.
+// Renders values. The JSON comes from JSON.stringify, so it parses, but it may nest deeper than
+// Boost.JSON's default limit of 32 levels (V8 stores values some thousands of levels deep); one
+// deeper still renders as unreadable rather than failing the request.
 Result<std::vector<boost::json::value>> render(const std::vector<std::string>& serialized) {
   auto texts = serialized_values_as_json(serialized);
   if (!texts) return texts.error();
+  boost::json::parse_options options;
+  options.max_depth = kMaxRenderedValueDepth;
   std::vector<boost::json::value> values;
-  for (const auto& text : *texts) values.push_back(boost::json::parse(text));
+  for (const auto& text : *texts) {
+    boost::system::error_code ec;
+    boost::json::value value = boost::json::parse(text, ec, {}, options);
+    values.push_back(ec ? boost::json::value{{"$type", "Unreadable"}} : std::move(value));
+  }
   return values;
 }
 

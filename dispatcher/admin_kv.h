@@ -14,6 +14,10 @@
 
 namespace agentgate {
 
+// How deep a rendered value may nest; a client parsing these replies needs a limit at least this
+// (plus the reply's own 3 levels).
+constexpr size_t kMaxRenderedValueDepth = 10'000;
+
 HttpReply handle_admin_kv(std::string_view method, std::string_view target, const AgentSpec& agent, KvStore* store,
                           const KvLimits& limits);
 

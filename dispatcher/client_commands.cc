@@ -13,6 +13,7 @@
 #include <iostream>
 
 #include "deploy/bundle_files.h"
+#include "dispatcher/admin_kv.h"
 #include "dispatcher/admin_token.h"
 #include "dispatcher/commands.h"
 
@@ -133,7 +134,9 @@ int report_failure(const http::response<http::string_body>& response) {
 // Runs `print` on a success body; a body that is not what the admin API sends is reported, not fatal.
 int print_reply(const std::string& body, const std::function<void(const boost::json::value&)>& print) {
   try {
-    print(boost::json::parse(body));
+    boost::json::parse_options options;
+    options.max_depth = kMaxRenderedValueDepth + 8;  // kv values nest deeper than the default 32
+    print(boost::json::parse(body, {}, options));
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "agentgate: unexpected answer from the server (" << e.what() << ")\n";
