@@ -38,7 +38,7 @@ struct KvListQuery {
   std::string user_id;
   std::string prefix;
   std::optional<std::string> start_after;  // continue after this key (from a previous page)
-  size_t limit = 100;
+  size_t limit = 100;  // at most this many items; 0 counts as 1
 };
 
 struct KvPage {

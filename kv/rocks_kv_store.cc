@@ -55,7 +55,8 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
   std::string bound = kv_encoding::encode_key(query.agent_id, query.user_id, query.prefix);
   std::string start = query.start_after ? kv_encoding::encode_key(query.agent_id, query.user_id, *query.start_after) : bound;
   int64_t now = clock_();
-  size_t expired_budget = kExpiredScanFactor * std::max<size_t>(query.limit, 1);
+  const size_t limit = std::max<size_t>(query.limit, 1);  // 0 would end the page before any item
+  size_t expired_budget = kExpiredScanFactor * limit;
   size_t user_key_offset = bound.size() - query.prefix.size();
 
   KvPage page;
@@ -65,7 +66,7 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
   for (; it->Valid() && it->key().starts_with(slice(bound)); it->Next()) {
     std::string_view stored_key = it->key().ToStringView();
     std::string user_key(stored_key.substr(user_key_offset));
-    if (page.items.size() == query.limit) {
+    if (page.items.size() == limit) {
       page.next_after = page.items.back().key;
       break;
     }
