@@ -325,13 +325,15 @@ v8::MaybeLocal<Value> page_value(v8::Isolate* isolate, Local<v8::Context> contex
         entry->CreateDataProperty(context, v8util::str(isolate, "expiresAt"), expires_at).IsNothing()) {
       return {};
     }
-    if (items->Set(context, static_cast<uint32_t>(i), entry).IsNothing()) return {};
+    if (items->CreateDataProperty(context, static_cast<uint32_t>(i), entry).IsNothing()) return {};
   }
   Local<v8::Object> result = v8::Object::New(isolate);
   Local<Value> cursor = page.next_after ? Local<Value>(v8util::str(isolate, kv_encoding::encode_cursor(*page.next_after)))
                                         : Local<Value>(v8::Null(isolate));
-  if (result->Set(context, v8util::str(isolate, "items"), items).IsNothing() ||
-      result->Set(context, v8util::str(isolate, "cursor"), cursor).IsNothing()) {
+  // CreateDataProperty, not Set: Set would call setters agent code defined on Object.prototype or
+  // Array.prototype ('items', 'cursor', '0'), which could swallow the page's properties.
+  if (result->CreateDataProperty(context, v8util::str(isolate, "items"), items).IsNothing() ||
+      result->CreateDataProperty(context, v8util::str(isolate, "cursor"), cursor).IsNothing()) {
     return {};
   }
   return result;
