@@ -62,10 +62,16 @@ AgentSpecPtr single_function_agent(const std::string& source, const std::string&
   return spec;
 }
 
-SandboxHarness::SandboxHarness(SandboxLimits limits)
+AgentSpecPtr single_function_agent_with_kv(const std::string& source, KvPermissions kv, const std::string& id) {
+  auto spec = std::make_shared<AgentSpec>(*single_function_agent(source, id));
+  spec->functions[0].kv = std::move(kv);
+  return spec;
+}
+
+SandboxHarness::SandboxHarness(SandboxLimits limits, KvStore* kv)
     : limits_(limits),
       watchdog_(std::chrono::milliseconds(1)),
-      pool_(std::make_unique<IsolatePool>(limits_, loop_, watchdog_.new_slot())) {}
+      pool_(std::make_unique<IsolatePool>(limits_, loop_, watchdog_.new_slot(), kv)) {}
 
 SandboxHarness::~SandboxHarness() { pool_.reset(); }
 

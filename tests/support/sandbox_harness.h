@@ -37,12 +37,19 @@ class ManualLoop final : public EventLoop {
   std::vector<std::function<void()>> posted_;
 };
 
+constexpr const char* kTestAgentId = "11111111-2222-4333-8444-555555555555";
+
 // An agent spec with one function "main" on "/*" (all methods) whose module is `source`.
-AgentSpecPtr single_function_agent(const std::string& source, const std::string& id = "11111111-2222-4333-8444-555555555555");
+AgentSpecPtr single_function_agent(const std::string& source, const std::string& id = kTestAgentId);
+// The same, with the ctx.kv permissions `kv` on its function (what agent.json's permissions.kv declares).
+AgentSpecPtr single_function_agent_with_kv(const std::string& source, KvPermissions kv, const std::string& id = kTestAgentId);
 
 class SandboxHarness {
  public:
-  explicit SandboxHarness(SandboxLimits limits = {});
+  // `kv` backs ctx.kv (null: kv calls fail with KV_UNAVAILABLE). It must outlive the harness, and a
+  // store that completes writes on another thread must stop doing so (RocksKvStore::close) before
+  // the harness, whose loop those completions are posted to, is destroyed.
+  explicit SandboxHarness(SandboxLimits limits = {}, KvStore* kv = nullptr);
   ~SandboxHarness();
 
   // Invokes the agent's function 0 and waits (running timers) for the outcome, up to `limit`.
