@@ -1,5 +1,7 @@
 #include "dispatcher/deploy_service.h"
 
+#include <algorithm>
+#include <chrono>
 #include <memory>
 
 #include "common/log.h"
@@ -7,6 +9,14 @@
 #include "deploy/manifest.h"
 
 namespace agentgate {
+namespace {
+
+int64_t wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
 
 Result<AgentSpecPtr> DeployService::deploy(std::map<std::string, std::string> files,
                                            const std::optional<std::string>& expected_id, IsolatePool& checker) {
@@ -36,9 +46,12 @@ Result<AgentSpecPtr> DeployService::deploy(std::map<std::string, std::string> fi
   auto snapshot = registry_.snapshot();
   auto previous = snapshot->find_by_id(spec.id);
   spec.version = previous ? previous->version + 1 : 1;
-  spec.deployed_at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
+  // Never below an earlier version's (the clock may step back), and above the kv fence of a deleted
+  // agent with this id, so this version's ctx.kv writes are not refused as the deleted one's.
+  spec.deployed_at_ms = std::max(wall_clock_ms(), previous ? previous->deployed_at_ms : 0);
+  if (auto fence = removal_fences_.find(spec.id); fence != removal_fences_.end()) {
+    spec.deployed_at_ms = std::max(spec.deployed_at_ms, fence->second + 1);
+  }
   if (auto saved = store_.save(spec); !saved) return saved.error();
   auto installed = registry_.install(std::move(spec));
   if (installed) {
@@ -49,12 +62,17 @@ Result<AgentSpecPtr> DeployService::deploy(std::map<std::string, std::string> fi
 
 Status DeployService::remove(const std::string& id) {
   std::lock_guard lock(mutex_);
-  if (!registry_.snapshot()->find_by_id(id)) return Error{"NOT_FOUND", "no agent " + id};
+  auto current = registry_.snapshot()->find_by_id(id);
+  if (!current) return Error{"NOT_FOUND", "no agent " + id};
   if (auto removed = store_.remove(id); !removed) return removed;
   registry_.remove(id);
-  // After the registry forgets it, so no new request of this agent can write while its data goes.
+  // After the registry forgets it, so no new request of this agent can write while its data goes;
+  // the fence (at or above every version's deployed_at_ms) refuses the writes of requests still running.
+  int64_t fence = std::max(wall_clock_ms(), current->deployed_at_ms);
+  int64_t& recorded = removal_fences_[id];
+  recorded = std::max(recorded, fence);
   if (kv_) {
-    if (auto erased = kv_->remove_agent(id); !erased) log::error("deleted agent ", id, " but not its kv data");
+    if (auto erased = kv_->remove_agent(id, recorded); !erased) log::error("deleted agent ", id, " but not its kv data");
   }
   log::info("deleted agent ", id);
   return Ok{};

@@ -24,7 +24,9 @@ class DeployService {
   // `checker` loads the bundle on the calling thread.
   Result<AgentSpecPtr> deploy(std::map<std::string, std::string> files, const std::optional<std::string>& expected_id,
                               IsolatePool& checker);
-  // Deletes the agent and everything its handlers stored in ctx.kv. NOT_FOUND when there is no such agent.
+  // Deletes the agent and everything its handlers stored in ctx.kv, including what its requests
+  // still running try to write afterwards (KvStore::remove_agent fences their deployed_at_ms; a later
+  // deploy of the same id gets a deployed_at_ms above the fence). NOT_FOUND when there is no such agent.
   Status remove(const std::string& id);
   // Publishes every stored agent (start-up). Returns how many.
   Result<size_t> restore();
@@ -34,6 +36,9 @@ class DeployService {
   AgentRegistry& registry_;
   AgentStore& store_;
   KvStore* kv_;
+  // Deleted agent id -> the kv fence it was deleted with (this process's deletions only: requests
+  // of an agent deleted before a restart are not running).
+  std::map<std::string, int64_t> removal_fences_;
 };
 
 }  // namespace agentgate

@@ -21,6 +21,9 @@ struct KvKey {
   std::string agent_id;  // canonical UUID
   std::string user_id;
   std::string key;
+  // For writes: which deployment of the agent makes them (its deployed_at_ms); 0 for callers that
+  // are not a handler (the admin API). See remove_agent.
+  int64_t agent_epoch = 0;
 };
 
 struct KvValue {
@@ -75,8 +78,12 @@ class KvStore {
   virtual void take(KvKey key, Callback<std::optional<KvValue>> done) = 0;
   // The clock expiry is judged by (ttlSeconds is counted from it).
   virtual int64_t now_ms() = 0;
-  // Deletes everything stored for an agent (the agent was deleted).
-  virtual Status remove_agent(const std::string& agent_id) = 0;
+  // Deletes everything stored for an agent (the agent was deleted), including what writes queued
+  // before this call store, and from then on refuses (KV_UNAVAILABLE) writes whose
+  // KvKey::agent_epoch is in 1..`fence`: they come from requests of the deleted agent that were
+  // still running, and must not leave data behind for a later agent with the same id.
+  virtual Status remove_agent(const std::string& agent_id, int64_t fence) = 0;
+  Status remove_agent(const std::string& agent_id) { return remove_agent(agent_id, 0); }
 };
 
 }  // namespace agentgate

@@ -3,6 +3,8 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
+#include <future>
 #include <unordered_map>
 
 #include "kv/encoding.h"
@@ -86,7 +88,8 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
 
 void RocksKvStore::put(KvKey key, KvValue value, Callback<Ok> done) {
   enqueue(Mutation{Mutation::Kind::kPut, kv_encoding::encode_key(key.agent_id, key.user_id, key.key),
-                   kv_encoding::encode_value(value), [done = std::move(done)](Result<std::optional<KvValue>> result) {
+                   kv_encoding::encode_value(value), key.agent_epoch,
+                   [done = std::move(done)](Result<std::optional<KvValue>> result) {
                      if (!result) return done(result.error());
                      done(Ok{});
                    }});
@@ -94,7 +97,7 @@ void RocksKvStore::put(KvKey key, KvValue value, Callback<Ok> done) {
 
 void RocksKvStore::remove(KvKey key, Callback<bool> done) {
   enqueue(Mutation{Mutation::Kind::kRemove, kv_encoding::encode_key(key.agent_id, key.user_id, key.key), {},
-                   [done = std::move(done)](Result<std::optional<KvValue>> result) {
+                   key.agent_epoch, [done = std::move(done)](Result<std::optional<KvValue>> result) {
                      if (!result) return done(result.error());
                      done(result->has_value());
                    }});
@@ -102,18 +105,17 @@ void RocksKvStore::remove(KvKey key, Callback<bool> done) {
 
 void RocksKvStore::take(KvKey key, Callback<std::optional<KvValue>> done) {
   enqueue(Mutation{Mutation::Kind::kTake, kv_encoding::encode_key(key.agent_id, key.user_id, key.key), {},
-                   std::move(done)});
+                   key.agent_epoch, std::move(done)});
 }
 
-Status RocksKvStore::remove_agent(const std::string& agent_id) {
-  std::string begin = kv_encoding::agent_prefix(agent_id);
-  std::string end = begin;
-  end.back() = static_cast<char>(end.back() + 1);  // the canonical id ends in a hex digit: no overflow
-  rocksdb::WriteOptions options;
-  options.sync = true;
-  auto status = db_.db().DeleteRange(options, &db_.kv_family(), slice(begin), slice(end));
-  if (!status.ok()) return unavailable("delete", status);
-  return Ok{};
+Status RocksKvStore::remove_agent(const std::string& agent_id, int64_t fence) {
+  std::promise<Status> removed;
+  auto future = removed.get_future();
+  enqueue(Mutation{Mutation::Kind::kRemoveAgent, kv_encoding::agent_prefix(agent_id), {}, fence,
+                   [&removed](Result<std::optional<KvValue>> result) {
+                     removed.set_value(result ? Status(Ok{}) : Status(result.error()));
+                   }});
+  return future.get();
 }
 
 void RocksKvStore::enqueue(Mutation mutation) {
@@ -148,9 +150,34 @@ void RocksKvStore::commit(std::vector<Mutation>& batch) {
   std::unordered_map<std::string_view, std::optional<std::string_view>> written;
   std::vector<Result<std::optional<KvValue>>> results;
   results.reserve(batch.size());
+  // Agents whose data this batch deletes: what the database holds for them is gone for the
+  // mutations that follow in the batch.
+  std::vector<std::string_view> removed_agents;
+  auto removed_in_batch = [&](std::string_view stored_key) {
+    return std::any_of(removed_agents.begin(), removed_agents.end(),
+                       [&](std::string_view agent) { return stored_key.starts_with(agent); });
+  };
   int64_t now = clock_();
   std::string stored;
   for (Mutation& mutation : batch) {
+    if (mutation.kind == Mutation::Kind::kRemoveAgent) {
+      std::string_view agent = mutation.stored_key;
+      std::string end(agent);
+      end.back() = static_cast<char>(end.back() + 1);  // the canonical id ends in a hex digit: no overflow
+      writes.DeleteRange(&db_.kv_family(), slice(agent), slice(end));
+      std::erase_if(written, [&](const auto& entry) { return entry.first.starts_with(agent); });
+      removed_agents.push_back(agent);
+      if (mutation.epoch > 0) fences_[mutation.stored_key] = std::max(fences_[mutation.stored_key], mutation.epoch);
+      results.emplace_back(std::optional<KvValue>());
+      continue;
+    }
+    if (mutation.epoch > 0) {
+      auto fence = fences_.find(std::string(mutation.stored_key.substr(0, kv_encoding::kAgentIdBytes)));
+      if (fence != fences_.end() && mutation.epoch <= fence->second) {
+        results.emplace_back(Error{"KV_UNAVAILABLE", "this agent was deleted while the request was running"});
+        continue;
+      }
+    }
     if (mutation.kind == Mutation::Kind::kPut) {
       writes.Put(&db_.kv_family(), slice(mutation.stored_key), slice(mutation.stored_value));
       written[mutation.stored_key] = mutation.stored_value;
@@ -160,7 +187,7 @@ void RocksKvStore::commit(std::vector<Mutation>& batch) {
     std::optional<KvValue> previous;
     if (auto earlier = written.find(mutation.stored_key); earlier != written.end()) {
       if (earlier->second) previous = kv_encoding::decode_value(*earlier->second);
-    } else {
+    } else if (!removed_in_batch(mutation.stored_key)) {
       auto status = db_.db().Get(rocksdb::ReadOptions(), &db_.kv_family(), slice(mutation.stored_key), &stored);
       if (!status.ok() && !status.IsNotFound()) {
         results.emplace_back(unavailable("read", status));

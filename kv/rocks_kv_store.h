@@ -11,6 +11,7 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
 #include "kv/kv_store.h"
 #include "kv/rocks_store.h"
@@ -30,7 +31,9 @@ class RocksKvStore final : public KvStore {
   void put(KvKey key, KvValue value, Callback<Ok> done) override;
   void remove(KvKey key, Callback<bool> done) override;
   void take(KvKey key, Callback<std::optional<KvValue>> done) override;
-  Status remove_agent(const std::string& agent_id) override;
+  // Goes through the writer like any write (a DeleteRange in its batch) and waits for the commit.
+  Status remove_agent(const std::string& agent_id, int64_t fence) override;
+  using KvStore::remove_agent;
   int64_t now_ms() override { return clock_(); }
 
   // Commits every queued write, calls its callback, and stops the writer thread; later writes fail
@@ -43,9 +46,10 @@ class RocksKvStore final : public KvStore {
 
  private:
   struct Mutation {
-    enum class Kind { kPut, kRemove, kTake } kind;
-    std::string stored_key;
+    enum class Kind { kPut, kRemove, kTake, kRemoveAgent } kind;
+    std::string stored_key;    // kRemoveAgent: the agent id
     std::string stored_value;  // kPut
+    int64_t epoch = 0;         // KvKey::agent_epoch; kRemoveAgent: the fence
     // The live value the key held before this mutation (kRemove, kTake).
     Callback<std::optional<KvValue>> done;
   };
@@ -60,6 +64,8 @@ class RocksKvStore final : public KvStore {
   std::vector<Mutation> queue_;
   bool closing_ = false;
   uint64_t commits_ = 0;
+  // Deleted agent id -> the highest fence it was removed with. Writer thread only.
+  std::unordered_map<std::string, int64_t> fences_;
   std::thread writer_;
 };
 

@@ -33,6 +33,7 @@ struct KvCallContext {
   KvStore* store;  // null: storage is not configured
   const KvLimits& limits;
   KvCaller caller;
+  int64_t agent_epoch;  // the running version's deployed_at_ms, for KvKey::agent_epoch
 };
 
 // What native functions need from the isolate that runs them. The isolate's data slot 0 holds it.

@@ -91,6 +91,7 @@ std::optional<CallError> read_key(const Call& call, Local<Value> user_id, Local<
     return CallError{access.error().code, access.error().message};
   }
   out.agent_id = std::string(call.kv.caller.agent_id);
+  out.agent_epoch = call.kv.agent_epoch;
   return std::nullopt;
 }
 
