@@ -434,12 +434,20 @@ std::unique_ptr<v8::BackingStore> AgentIsolate::new_backing_store(size_t length)
       allocator_.get());
 }
 
+// The JS side names its invocation, but agent code can forge that number (new
+// ctx.request.constructor(...)): only the invocation the running JS works for is honoured.
+bool AgentIsolate::is_running(uint64_t invocation) const {
+  return invocation != 0 && invocation == current_invocation(isolate_->GetCurrentContext());
+}
+
 std::string_view AgentIsolate::request_body(uint64_t invocation) {
+  if (!is_running(invocation)) return {};
   auto it = invocations_.find(invocation);
   return it == invocations_.end() ? std::string_view() : std::string_view(it->second.body);
 }
 
 std::optional<KvCallContext> AgentIsolate::kv_context(uint64_t invocation) {
+  if (!is_running(invocation)) return std::nullopt;
   auto it = invocations_.find(invocation);
   if (it == invocations_.end()) return std::nullopt;
   const Invocation& live = it->second;

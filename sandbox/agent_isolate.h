@@ -110,6 +110,8 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void condemn(InvokeStatus status, const std::string& detail);
   // The invocation the running JS works for (see SetContinuationPreservedEmbedderData), 0 if none.
   InvocationId current_invocation(v8::Local<v8::Context> context) const;
+  // True when `invocation` is the one the running JS works for.
+  bool is_running(uint64_t invocation) const;
   void fire_timer(uint32_t timer_id);
   void forget_timer(InvocationId owner, uint32_t timer_id);
   // One timer per isolate, not per request: armed for the earliest deadline among live invocations

@@ -61,15 +61,14 @@ void utf8_encode_into(const FunctionCallbackInfo<Value>& args) {
     return;
   }
   v8::Isolate* isolate = args.GetIsolate();
-  Local<v8::Context> context = isolate->GetCurrentContext();
   Local<v8::String> text = args[0].As<v8::String>();
   Local<v8::Uint8Array> target = args[1].As<v8::Uint8Array>();
   int read = 0;
   int capacity = static_cast<int>(std::min<size_t>(target->ByteLength(), INT32_MAX));
   int written = text->WriteUtf8(isolate, view_data(target), capacity, &read, kUtf8WriteFlags);
   Local<v8::Object> result = v8::Object::New(isolate);
-  result->Set(context, v8util::str(isolate, "read"), v8::Integer::New(isolate, read)).Check();
-  result->Set(context, v8util::str(isolate, "written"), v8::Integer::New(isolate, written)).Check();
+  v8util::define(isolate, result, "read", v8::Integer::New(isolate, read));
+  v8util::define(isolate, result, "written", v8::Integer::New(isolate, written));
   args.GetReturnValue().Set(result);
 }
 
@@ -124,9 +123,7 @@ class CloneDelegate final : public v8::ValueSerializer::Delegate {
   explicit CloneDelegate(v8::Isolate* isolate) : isolate_(isolate) {}
   void ThrowDataCloneError(Local<v8::String> message) override {
     Local<Value> error = v8::Exception::Error(message);
-    error.As<v8::Object>()
-        ->Set(isolate_->GetCurrentContext(), v8util::str(isolate_, "name"), v8util::str(isolate_, "DataCloneError"))
-        .Check();
+    v8util::define(isolate_, error.As<v8::Object>(), "name", v8util::str(isolate_, "DataCloneError"));
     isolate_->ThrowException(error);
   }
 
@@ -194,7 +191,7 @@ Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> 
   Local<v8::Object> native = v8::Object::New(isolate);
   auto bind = [&](std::string_view name, v8::FunctionCallback callback) {
     Local<v8::Function> function = v8::Function::New(context, callback).ToLocalChecked();
-    native->Set(context, v8util::str(isolate, name), function).Check();
+    v8util::define(isolate, native, name, function);
   };
   bind("utf8Encode", utf8_encode);
   bind("utf8EncodeInto", utf8_encode_into);

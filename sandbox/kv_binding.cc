@@ -95,15 +95,40 @@ std::optional<CallError> read_key(const Call& call, Local<Value> user_id, Local<
   return std::nullopt;
 }
 
+std::string too_large(const Call& call, std::string_view size) {
+  return call.method() + ": the value serializes to " + std::string(size) + " bytes; the limit is " +
+         std::to_string(call.kv.limits.max_value_bytes);
+}
+
+// Serializes into memory it caps at the value limit, so an oversized value fails as soon as it
+// outgrows it instead of first being copied whole outside the isolate's heap.
 class SerializerDelegate final : public v8::ValueSerializer::Delegate {
  public:
   explicit SerializerDelegate(const Call& call) : call_(call) {}
   void ThrowDataCloneError(Local<v8::String> message) override {
+    if (over_limit_) {
+      throw_error(call_.isolate, {"VALUE_TOO_LARGE", too_large(call_, "more than " + std::to_string(call_.kv.limits.max_value_bytes))});
+      return;
+    }
     throw_error(call_.isolate, call_.invalid("value cannot be stored: " + v8util::to_string(call_.isolate, message)));
   }
+  void* ReallocateBufferMemory(void* old_buffer, size_t size, size_t* actual_size) override {
+    // V8 asks for about twice its current capacity, so a value just under the limit may ask for
+    // up to twice the limit: refuse only beyond that (the exact size is checked afterwards).
+    if (size > 2 * call_.kv.limits.max_value_bytes + kGrowthSlack) {
+      over_limit_ = true;
+      return nullptr;  // V8 keeps (and later frees) old_buffer and reports out-of-memory
+    }
+    void* grown = std::realloc(old_buffer, size);
+    if (grown) *actual_size = size;
+    return grown;
+  }
+  void FreeBufferMemory(void* buffer) override { std::free(buffer); }
 
  private:
+  static constexpr size_t kGrowthSlack = 64 * 1024;
   const Call& call_;
+  bool over_limit_ = false;
 };
 
 // Serializes `value` (structured clone), or throws.
@@ -111,13 +136,11 @@ std::optional<std::string> serialize(const Call& call, Local<v8::Context> contex
   SerializerDelegate delegate(call);
   v8::ValueSerializer serializer(call.isolate, &delegate);
   serializer.WriteHeader();
-  if (serializer.WriteValue(context, value).IsNothing()) return std::nullopt;  // DataCloneError thrown
+  if (serializer.WriteValue(context, value).IsNothing()) return std::nullopt;  // thrown by the delegate
   auto [data, size] = serializer.Release();
   std::unique_ptr<uint8_t, decltype(&std::free)> owned(data, &std::free);
   if (size > call.kv.limits.max_value_bytes) {
-    throw_error(call.isolate, {"VALUE_TOO_LARGE", call.method() + ": the value serializes to " + std::to_string(size) +
-                                                      " bytes; the limit is " +
-                                                      std::to_string(call.kv.limits.max_value_bytes)});
+    throw_error(call.isolate, {"VALUE_TOO_LARGE", too_large(call, std::to_string(size))});
     return std::nullopt;
   }
   return std::string(reinterpret_cast<const char*>(owned.get()), size);
@@ -246,7 +269,7 @@ std::optional<Call> begin(const FunctionCallbackInfo<Value>& args, KvOperation o
   auto kv = IsolateHost::of(isolate)->kv_context(invocation >= 1 ? static_cast<uint64_t>(invocation) : 0);
   if (!kv) {
     v8util::throw_coded_error(isolate, "INVALID_STATE",
-                              "ctx.kv can only be used while its request is being handled (not after the response)");
+                              "ctx.kv can only be used by its own request, while that request is being handled");
     return std::nullopt;
   }
   Call call{operation, isolate, *kv, static_cast<uint64_t>(invocation)};
@@ -283,7 +306,7 @@ void kv_delete(const FunctionCallbackInfo<Value>& args) {
 }
 
 std::optional<int64_t> read_ttl(const Call& call, Local<Value> ttl) {
-  if (ttl->IsUndefined()) return 0;
+  if (ttl->IsNullOrUndefined()) return 0;
   double seconds = ttl->IsNumber() ? ttl.As<v8::Number>()->Value() : 0;
   if (!(seconds >= 1 && seconds <= static_cast<double>(kMaxTtlSeconds)) || std::trunc(seconds) != seconds) {
     throw_error(call.isolate, call.invalid("ttlSeconds must be a positive integer of at most " +
@@ -382,7 +405,7 @@ void kv_list(const FunctionCallbackInfo<Value>& args) {
 
 void add_kv_bindings(v8::Isolate* isolate, Local<v8::Context> context, Local<v8::Object> native) {
   auto bind = [&](std::string_view name, v8::FunctionCallback callback) {
-    native->Set(context, v8util::str(isolate, name), v8::Function::New(context, callback).ToLocalChecked()).Check();
+    v8util::define(isolate, native, name, v8::Function::New(context, callback).ToLocalChecked());
   };
   bind("kvGet", kv_read_one<KvOperation::kGet>);
   bind("kvTake", kv_read_one<KvOperation::kTake>);

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <tuple>
 
 namespace agentgate::v8util {
 
@@ -22,15 +23,19 @@ inline void throw_type_error(v8::Isolate* isolate, std::string_view message) {
   isolate->ThrowException(v8::Exception::TypeError(str(isolate, message)));
 }
 
+// Defines an own data property. Never `Set` on objects handed to agent code: Set runs setters that
+// agent code may have put on Object.prototype, and a throwing setter would fail a Check().
+inline void define(v8::Isolate* isolate, v8::Local<v8::Object> object, std::string_view name, v8::Local<v8::Value> value) {
+  std::ignore = object->CreateDataProperty(isolate->GetCurrentContext(), str(isolate, name), value);
+}
+
 // Throws an Error whose `code` property is `code` and message is "CODE: message".
 inline void throw_coded_error(v8::Isolate* isolate, std::string_view code, std::string_view message) {
   std::string text(code);
   text += ": ";
   text += message;
   v8::Local<v8::Value> error = v8::Exception::Error(str(isolate, text));
-  error.As<v8::Object>()
-      ->Set(isolate->GetCurrentContext(), str(isolate, "code"), str(isolate, code))
-      .Check();
+  define(isolate, error.As<v8::Object>(), "code", str(isolate, code));
   isolate->ThrowException(error);
 }
 

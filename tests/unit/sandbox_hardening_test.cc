@@ -49,7 +49,21 @@ INSTANTIATE_TEST_SUITE_P(
                  "(globalThis.Uint8Array = function () { return {}; }, new TextDecoder().decode(new ArrayBuffer(4)))",
                  "threw TypeError: TextDecoder.decode: expected bytes"},
         EvalCase{"setTimeout_with_a_NaN_delay_from_a_forged_Math_max",
-                 "new Promise((resolve) => { Math.max = () => NaN; setTimeout(() => resolve('fired'), 5); })", "fired"}),
+                 "new Promise((resolve) => { Math.max = () => NaN; setTimeout(() => resolve('fired'), 5); })", "fired"},
+        // Natives define properties on the objects they return; a setter agent code put on a
+        // prototype must neither run nor abort the process (Set(...).Check() would).
+        EvalCase{"encodeInto_with_throwing_setters_on_Object_prototype",
+                 "(Object.defineProperty(Object.prototype, 'written', { set() { throw 1; } }), "
+                 "JSON.stringify(new TextEncoder().encodeInto('ab', new Uint8Array(4))))",
+                 "{\"read\":2,\"written\":2}"},
+        EvalCase{"structuredClone_error_with_a_throwing_name_setter",
+                 "(Object.defineProperty(Error.prototype, 'name', { set() { throw 1; } }), "
+                 "(() => { try { structuredClone(() => 1); } catch (e) { return e.name; } })())",
+                 "DataCloneError"},
+        EvalCase{"setTimeout_limit_error_with_a_throwing_code_setter",
+                 "(Object.defineProperty(Object.prototype, 'code', { set() { throw 1; } }), "
+                 "(() => { try { for (let i = 0; i < 1001; i++) setTimeout(() => {}, 100000); } catch (e) { return e.code; } })())",
+                 "LIMIT_EXCEEDED"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Hardening, EncodingPastTheArrayBufferCapThrowsRangeError) {
