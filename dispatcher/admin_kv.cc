@@ -111,7 +111,7 @@ HttpReply handle_admin_kv(std::string_view method, std::string_view target, cons
   }
   if (method == "DELETE") return json_error(400, "INVALID_ARGUMENT", "DELETE needs a key");
 
-  KvListQuery list{agent.id, user_id->second, "", std::nullopt, limits.default_list_limit};
+  KvListQuery list{agent.id, user_id->second, "", std::nullopt, limits.default_list_limit, limits.max_list_page_bytes};
   if (auto prefix = query.find("prefix"); prefix != query.end()) list.prefix = prefix->second;
   if (list.prefix.size() > limits.max_key_bytes) return json_error(400, "INVALID_ARGUMENT", "prefix is too long");
   if (auto limit = query.find("limit"); limit != query.end()) {

@@ -42,6 +42,9 @@ struct KvListQuery {
   std::string prefix;
   std::optional<std::string> start_after;  // continue after this key (from a previous page)
   size_t limit = 100;  // at most this many items; 0 counts as 1
+  // The page also ends (with next_after) once its values add up to this many bytes; the item that
+  // crosses it is included, so every page holds at least one item.
+  size_t max_bytes = SIZE_MAX;
 };
 
 struct KvPage {
@@ -58,6 +61,11 @@ struct KvLimits {
   size_t max_value_bytes = size_t{1} << 20;  // serialized
   size_t default_list_limit = 100;
   size_t max_list_limit = 1000;
+  // A list page stops early (with a cursor) once its values add up to this, so one call cannot
+  // make the server hold up to max_list_limit x max_value_bytes.
+  size_t max_list_page_bytes = size_t{8} << 20;
+  // Writes one request may have in flight at once (each holds its serialized value).
+  size_t max_pending_writes = 1000;
 };
 
 class KvStore {

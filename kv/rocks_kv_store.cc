@@ -62,13 +62,14 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
   size_t user_key_offset = bound.size() - query.prefix.size();
 
   KvPage page;
+  size_t page_bytes = 0;
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(rocksdb::ReadOptions(), &db_.kv_family()));
   it->Seek(slice(start));
   if (query.start_after && it->Valid() && it->key() == slice(start)) it->Next();
   for (; it->Valid() && it->key().starts_with(slice(bound)); it->Next()) {
     std::string_view stored_key = it->key().ToStringView();
     std::string user_key(stored_key.substr(user_key_offset));
-    if (page.items.size() == limit) {
+    if (page.items.size() == limit || page_bytes >= query.max_bytes) {
       page.next_after = page.items.back().key;
       break;
     }
@@ -80,6 +81,7 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
       }
       continue;
     }
+    page_bytes += user_key.size() + value->bytes.size();
     page.items.push_back(KvItem{std::move(user_key), std::move(*value)});
   }
   if (!it->status().ok()) return done(unavailable("scan", it->status()));

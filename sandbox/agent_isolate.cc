@@ -454,7 +454,8 @@ std::optional<KvCallContext> AgentIsolate::kv_context(uint64_t invocation) {
   std::optional<std::string_view> visitor;
   if (live.user_id) visitor = *live.user_id;
   return KvCallContext{env_.kv, env_.limits.kv,
-                       KvCaller{spec_->id, visitor, spec_->functions[live.function_index].kv}, spec_->deployed_at_ms};
+                       KvCaller{spec_->id, visitor, spec_->functions[live.function_index].kv}, spec_->deployed_at_ms,
+                       live.host_promises.size()};
 }
 
 std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {

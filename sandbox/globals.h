@@ -34,6 +34,7 @@ struct KvCallContext {
   const KvLimits& limits;
   KvCaller caller;
   int64_t agent_epoch;  // the running version's deployed_at_ms, for KvKey::agent_epoch
+  size_t pending;       // the request's host promises still waiting (kv writes in flight)
 };
 
 // What native functions need from the isolate that runs them. The isolate's data slot 0 holds it.

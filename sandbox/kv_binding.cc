@@ -105,7 +105,9 @@ std::string too_large(const Call& call, std::string_view size) {
 class SerializerDelegate final : public v8::ValueSerializer::Delegate {
  public:
   explicit SerializerDelegate(const Call& call) : call_(call) {}
+  bool threw() const { return threw_; }
   void ThrowDataCloneError(Local<v8::String> message) override {
+    threw_ = true;
     if (over_limit_) {
       throw_error(call_.isolate, {"VALUE_TOO_LARGE", too_large(call_, "more than " + std::to_string(call_.kv.limits.max_value_bytes))});
       return;
@@ -129,6 +131,7 @@ class SerializerDelegate final : public v8::ValueSerializer::Delegate {
   static constexpr size_t kGrowthSlack = 64 * 1024;
   const Call& call_;
   bool over_limit_ = false;
+  bool threw_ = false;
 };
 
 // Serializes `value` (structured clone), or throws.
@@ -136,7 +139,21 @@ std::optional<std::string> serialize(const Call& call, Local<v8::Context> contex
   SerializerDelegate delegate(call);
   v8::ValueSerializer serializer(call.isolate, &delegate);
   serializer.WriteHeader();
-  if (serializer.WriteValue(context, value).IsNothing()) return std::nullopt;  // thrown by the delegate
+  std::optional<std::string> cause;  // thrown while walking the value: a getter, or nesting past the stack
+  {
+    v8::TryCatch try_catch(call.isolate);
+    if (serializer.WriteValue(context, value).IsNothing()) {
+      if (try_catch.HasTerminated() || delegate.threw()) {
+        try_catch.ReThrow();
+        return std::nullopt;
+      }
+      cause = v8util::to_string(call.isolate, try_catch.Exception());
+    }
+  }
+  if (cause) {  // thrown here, outside the TryCatch that would swallow it
+    throw_error(call.isolate, call.invalid("value cannot be stored: " + *cause));
+    return std::nullopt;
+  }
   auto [data, size] = serializer.Release();
   std::unique_ptr<uint8_t, decltype(&std::free)> owned(data, &std::free);
   if (size > call.kv.limits.max_value_bytes) {
@@ -277,6 +294,12 @@ std::optional<Call> begin(const FunctionCallbackInfo<Value>& args, KvOperation o
     v8util::throw_coded_error(isolate, "KV_UNAVAILABLE", call.method() + ": storage is not configured on this server");
     return std::nullopt;
   }
+  if (kv_operation_writes(operation) && call.kv.pending >= call.kv.limits.max_pending_writes) {
+    v8util::throw_coded_error(isolate, "LIMIT_EXCEEDED",
+                              call.method() + ": at most " + std::to_string(call.kv.limits.max_pending_writes) +
+                                  " kv writes in flight per request; await some first");
+    return std::nullopt;
+  }
   return call;
 }
 
@@ -398,6 +421,7 @@ void kv_list(const FunctionCallbackInfo<Value>& args) {
     return throw_error(call->isolate, {access.error().code, access.error().message});
   }
   query.agent_id = std::string(call->kv.caller.agent_id);
+  query.max_bytes = limits.max_list_page_bytes;
   deliver<KvPage>(*call, args, page_value, [&](auto done) { call->kv.store->list(std::move(query), std::move(done)); });
 }
 

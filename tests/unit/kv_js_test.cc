@@ -30,6 +30,7 @@ SandboxLimits small_kv_limits() {
   limits.kv.max_value_bytes = 256;
   limits.kv.default_list_limit = 4;
   limits.kv.max_list_limit = 10;
+  limits.kv.max_pending_writes = 4;
   return limits;
 }
 
@@ -265,6 +266,15 @@ INSTANTIATE_TEST_SUITE_P(
         JsRow{"value under max_value_bytes", "return outcome(put('k', 'x'.repeat(200)));", "resolved"},
         JsRow{"value far over max_value_bytes stops serializing early",
               "return outcome(put('k', 'x'.repeat(8 * 1024 * 1024)));", "threw VALUE_TOO_LARGE"},
+        JsRow{"a value nested deeper than the stack", "let v = 1; for (let i = 0; i < 200000; i++) v = [v];\n"
+              "return outcome(put('k', v));", "threw INVALID_ARGUMENT"},
+        JsRow{"a getter that throws while the value is read", "return outcome(put('k', { get x() { throw new Error('no'); } }));",
+              "threw INVALID_ARGUMENT"},
+        JsRow{"more writes in flight than max_pending_writes",
+              "const writes = [];\n"
+              "for (let i = 0; i < 5; i++) writes.push(outcome(put('w' + i, i)));\n"
+              "return (await Promise.all(writes)).join();",
+              "resolved,resolved,resolved,resolved,threw LIMIT_EXCEEDED"},
         JsRow{"a KvNamespace made for another invocation id is refused",
               "const Forged = Object.getPrototypeOf(kv).constructor;\n"
               "return outcome(new Forged(424242).get({ user_id: self, key: 'k' }));",

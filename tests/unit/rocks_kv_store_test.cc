@@ -344,6 +344,24 @@ TEST_F(KvRocksList, PageWithMoreToComeHasTheLastKeyAsCursor) {
   EXPECT_EQ(page->next_after, "b");
 }
 
+TEST_F(KvRocksList, APageEndsOnceItsValuesReachTheByteBudget) {
+  for (const char* key : {"a", "b", "c", "d", "e"}) put(key_of(key), std::string(100, 'v'));
+  KvListQuery query{kAgent, "user-1", "", std::nullopt, 10};
+  query.max_bytes = 250;  // a, b and c (the one that crosses it) fit
+  auto page = list_now(kv(), query);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(keys_of(*page), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(page->next_after, "c");
+  EXPECT_EQ(list_all(query), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+}
+
+TEST_F(KvRocksList, AValueLargerThanTheByteBudgetStillMakesAPageOfOne) {
+  for (const char* key : {"a", "b"}) put(key_of(key), std::string(1000, 'v'));
+  KvListQuery query{kAgent, "user-1", "", std::nullopt, 10};
+  query.max_bytes = 10;
+  EXPECT_EQ(list_all(query), (std::vector<std::string>{"a", "b"}));
+}
+
 TEST_F(KvRocksList, ItemsCarryValuesAndExpiry) {
   put(key_of("a"), "value a", now() + 5000);
   put(key_of("b"), "value b");
