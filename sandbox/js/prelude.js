@@ -74,39 +74,31 @@ const kvOptions = (method, options) => {
   }
   return options;
 };
+// Each method's native call, from the unpacked options.
+const kvCalls = {
+  get: (invocation, { user_id, key, scope }) => native.kvGet(invocation, user_id, key, scope),
+  put: (invocation, { user_id, key, value, scope, ttlSeconds }) =>
+    native.kvPut(invocation, user_id, key, value, scope, ttlSeconds),
+  delete: (invocation, { user_id, key, scope }) => native.kvDelete(invocation, user_id, key, scope),
+  take: (invocation, { user_id, key, scope }) => native.kvTake(invocation, user_id, key, scope),
+  list: (invocation, { user_id, prefix, scope, limit, cursor }) =>
+    native.kvList(invocation, user_id, prefix, scope, limit, cursor),
+};
 class KvNamespace {
   #invocation;
   constructor(invocation) { this.#invocation = invocation; }
-  get(options) {
+  #call(method, options) {
     try {
-      const { user_id, key, scope } = kvOptions('get', options);
-      return native.kvGet(this.#invocation, user_id, key, scope);
-    } catch (error) { return Promise.reject(error); }
+      return kvCalls[method](this.#invocation, kvOptions(method, options));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
-  put(options) {
-    try {
-      const { user_id, key, value, scope, ttlSeconds } = kvOptions('put', options);
-      return native.kvPut(this.#invocation, user_id, key, value, scope, ttlSeconds);
-    } catch (error) { return Promise.reject(error); }
-  }
-  delete(options) {
-    try {
-      const { user_id, key, scope } = kvOptions('delete', options);
-      return native.kvDelete(this.#invocation, user_id, key, scope);
-    } catch (error) { return Promise.reject(error); }
-  }
-  take(options) {
-    try {
-      const { user_id, key, scope } = kvOptions('take', options);
-      return native.kvTake(this.#invocation, user_id, key, scope);
-    } catch (error) { return Promise.reject(error); }
-  }
-  list(options) {
-    try {
-      const { user_id, prefix, scope, limit, cursor } = kvOptions('list', options);
-      return native.kvList(this.#invocation, user_id, prefix, scope, limit, cursor);
-    } catch (error) { return Promise.reject(error); }
-  }
+  get(options) { return this.#call('get', options); }
+  put(options) { return this.#call('put', options); }
+  delete(options) { return this.#call('delete', options); }
+  take(options) { return this.#call('take', options); }
+  list(options) { return this.#call('list', options); }
 }
 Object.defineProperty(KvNamespace.prototype, Symbol.toStringTag, { value: 'KvNamespace' });
 for (const proto of [KvNamespace.prototype, HandlerContext.prototype, HandlerRequest.prototype]) Object.freeze(proto);
