@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/log.h"
 #include "common/random.h"
 #include "dispatcher/route.h"
+#include "policy/cookies.h"
 
 namespace agentgate {
 namespace {
@@ -28,6 +30,28 @@ void stamp_request_id(HttpReply& reply, const std::string& request_id) {
   reply.headers.emplace_back("x-request-id", request_id);
 }
 
+// Says nothing of what the handler returned: the owner's console has the details.
+HttpReply policy_refusal() {
+  return text_reply(502, "502 Bad Gateway: the agent's response was refused by the platform's policy\n");
+}
+
+// The handler sees only its own agent's cookies: not other agents' (the browser sends them all on
+// the shared origin), not the platform's.
+void keep_own_cookies(HeaderList& headers, std::string_view cookie_prefix) {
+  for (auto it = headers.begin(); it != headers.end();) {
+    if (it->first != "cookie") {
+      ++it;
+      continue;
+    }
+    if (auto kept = filter_cookie_header(it->second, cookie_prefix)) {
+      it->second = std::move(*kept);
+      ++it;
+    } else {
+      it = headers.erase(it);
+    }
+  }
+}
+
 HttpReply outcome_reply(InvokeOutcome outcome) {
   switch (outcome.status) {
     case InvokeStatus::kOk: {
@@ -40,6 +64,8 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
     case InvokeStatus::kHandlerError:
     case InvokeStatus::kStartupError:
       return text_reply(500, "500 Internal Server Error: the agent's handler failed\n");
+    case InvokeStatus::kInvalidResponse:
+      return policy_refusal();
     case InvokeStatus::kCpuLimit:
       return text_reply(503, "503 Service Unavailable: the agent's handler exceeded its CPU time limit\n");
     case InvokeStatus::kWallLimit:
@@ -143,12 +169,46 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
   handler_request.method = std::move(request.method);
   handler_request.headers = std::move(request.headers);
   handler_request.body = std::move(request.body);
+  keep_own_cookies(handler_request.headers, cookie_prefix_for(route.agent->id));
+  bool https_origin = handler_request.origin.rfind("https://", 0) == 0;
   pool_.invoke(route.agent, route.function_index, std::move(handler_request),
-               [done = std::move(done), request_id](InvokeOutcome outcome) {
-                 HttpReply reply = outcome_reply(std::move(outcome));
+               [this, done = std::move(done), request_id, agent = route.agent, function_index = route.function_index,
+                https_origin](InvokeOutcome outcome) {
+                 HttpReply reply = reply_for(std::move(outcome), *agent, function_index, request_id, https_origin);
                  stamp_request_id(reply, request_id);
                  done(std::move(reply));
                });
+}
+
+HttpReply RequestDispatcher::reply_for(InvokeOutcome outcome, const AgentSpec& agent, size_t function_index,
+                                       const std::string& request_id, bool https_origin) {
+  if (outcome.status == InvokeStatus::kInvalidResponse) {
+    report(agent, function_index, request_id, PolicyEvent{"INVALID_RESPONSE_HEADER", outcome.detail});
+  }
+  if (outcome.status != InvokeStatus::kOk) return outcome_reply(std::move(outcome));
+  CookiePolicy cookies;
+  cookies.agent_prefix = cookie_prefix_for(agent.id);
+  cookies.https_origin = https_origin;
+  cookies.base_path = "/agents/" + agent.id;
+  ResponseVerdict verdict = apply_response_policy(outcome.response.headers, outcome.response.dropped_headers, cookies);
+  if (verdict.rejection) {
+    report(agent, function_index, request_id, *verdict.rejection);
+    return policy_refusal();
+  }
+  for (const PolicyEvent& advisory : verdict.advisories) {
+    size_t suppressed = 0;
+    if (!advisories_.allow(agent.id, std::chrono::steady_clock::now(), suppressed)) continue;
+    PolicyEvent event = advisory;
+    if (suppressed > 0) event.message += " (" + std::to_string(suppressed) + " advisories suppressed in the last minute)";
+    report(agent, function_index, request_id, event);
+  }
+  return outcome_reply(std::move(outcome));
+}
+
+void RequestDispatcher::report(const AgentSpec& agent, size_t function_index, const std::string& request_id,
+                               const PolicyEvent& event) {
+  log::warn("agent=", agent.slug, " fn=", agent.functions[function_index].name, " req=", request_id, " ", event.code,
+            ": ", log::escaped(event.message));
 }
 
 }  // namespace agentgate

@@ -12,6 +12,8 @@
 #include "dispatcher/config.h"
 #include "dispatcher/http_reply.h"
 #include "dispatcher/request_handler.h"
+#include "policy/advisory_budget.h"
+#include "policy/response_policy.h"
 #include "sandbox/isolate_pool.h"
 #include "sandbox/watchdog.h"
 
@@ -32,6 +34,11 @@ class RequestDispatcher final : public RequestHandler {
   const AgentSnapshot& agents();
   std::string next_request_id();
   std::string origin_for(const IncomingRequest& request) const;
+  // The policy checks on a finished invocation (policy/response_policy.h), then its reply.
+  HttpReply reply_for(InvokeOutcome outcome, const AgentSpec& agent, size_t function_index, const std::string& request_id,
+                      bool https_origin);
+  // An owner-console event (for now: the server log, tagged with agent, function and request).
+  void report(const AgentSpec& agent, size_t function_index, const std::string& request_id, const PolicyEvent& event);
 
   const ServeConfig& config_;
   AgentRegistry& registry_;
@@ -40,6 +47,7 @@ class RequestDispatcher final : public RequestHandler {
   std::shared_ptr<const AgentSnapshot> snapshot_;  // refreshed when the registry's generation moves
   std::string request_id_prefix_;
   uint64_t request_counter_ = 0;
+  AdvisoryBudget advisories_;
 };
 
 }  // namespace agentgate

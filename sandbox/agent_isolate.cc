@@ -563,7 +563,9 @@ void AgentIsolate::complete(InvocationId id, Local<v8::Context> context, Local<V
   auto response = to_handler_response(isolate_, context, flattened);
   if (try_catch.HasTerminated()) return;
   if (!response) {
-    finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {}, "malformed return value: " + response.error().message});
+    InvokeStatus status =
+        response.error().code == "INVALID_RESPONSE_HEADER" ? InvokeStatus::kInvalidResponse : InvokeStatus::kHandlerError;
+    finish(id, InvokeOutcome{status, {}, "malformed return value: " + response.error().message});
     return;
   }
   finish(id, InvokeOutcome{InvokeStatus::kOk, std::move(*response), {}});

@@ -30,11 +30,13 @@ struct HandlerResponse {
   int status = 200;
   HeaderList headers;  // validated names and values; set-cookie may repeat
   std::string body;
+  std::vector<std::string> dropped_headers;  // hop-by-hop headers the handler set, not sent
 };
 
 enum class InvokeStatus {
   kOk,
   kHandlerError,  // threw, rejected, or returned something that is not a response -> 500
+  kInvalidResponse,  // a status or header the platform refuses to send (CR, LF, NUL...) -> 502
   kStartupError,  // the agent's modules failed to load in this isolate -> 500
   kCpuLimit,      // JS ran longer than the CPU budget -> 503
   kWallLimit,     // the invocation did not finish within the wall-time budget -> 503

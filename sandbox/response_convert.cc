@@ -4,6 +4,8 @@
 #include <cmath>
 #include <iterator>
 
+#include "common/log.h"
+#include "policy/headers.h"
 #include "sandbox/v8_util.h"
 
 namespace agentgate {
@@ -13,27 +15,8 @@ using v8::Local;
 using v8::Value;
 
 Error bad(std::string message) { return Error{"BAD_RESPONSE", std::move(message)}; }
-
-bool is_token_char(unsigned char c) {
-  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         kSpecials.find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool is_valid_header_value(std::string_view value) {
-  return std::none_of(value.begin(), value.end(), [](char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return (c < 0x20 && c != '\t') || c == 0x7f;
-  });
-}
-
-// The server owns the connection and its framing: these never come from a handler. (The prelude
-// drops them too, but agent code can change the prelude's behaviour.)
-bool is_hop_by_hop(std::string_view name) {
-  static constexpr std::string_view kHopByHop[] = {"connection", "content-length", "keep-alive", "proxy-connection",
-                                                   "te", "trailer", "transfer-encoding", "upgrade"};
-  return std::find(std::begin(kHopByHop), std::end(kHopByHop), name) != std::end(kHopByHop);
-}
+// A status or header the platform refuses to send (502 for the visitor, a console entry for the owner).
+Error refused(std::string message) { return Error{"INVALID_RESPONSE_HEADER", std::move(message)}; }
 
 // Beast cannot hold a field of 64 KiB or more, and no browser sends or accepts such heads.
 constexpr size_t kMaxHeaderNameBytes = 256;
@@ -45,12 +28,6 @@ std::string utf8_of(v8::Isolate* isolate, Local<v8::String> text) {
   text->WriteUtf8(isolate, out.data(), static_cast<int>(out.size()), nullptr,
                   v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
   return out;
-}
-
-bool is_valid_header_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return is_token_char(static_cast<unsigned char>(c)) && !(c >= 'A' && c <= 'Z');
-  });
 }
 
 Result<Ok> read_body(v8::Isolate* isolate, Local<Value> body, HandlerResponse& response) {
@@ -86,7 +63,7 @@ Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, Local<v8::Cont
     double code = status->IsNumber() ? status.As<v8::Number>()->Value() : -1;
     // 1xx are interim responses in HTTP/1.1 and cannot end an exchange. (Range first: casting NaN
     // or 1e300 to int is undefined.)
-    if (!(code >= 200 && code <= 599) || code != std::floor(code)) return bad("status: must be an integer 200-599");
+    if (!(code >= 200 && code <= 599) || code != std::floor(code)) return refused("status: must be an integer 200-599");
     response.status = static_cast<int>(code);
   }
   size_t total_header_bytes = 0;
@@ -97,17 +74,20 @@ Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, Local<v8::Cont
     if (name.IsEmpty() || value.IsEmpty() || !name->IsString()) return bad("the response could not be read");
     std::string header = utf8_of(isolate, name.As<v8::String>());
     if (header.size() > kMaxHeaderNameBytes || !is_valid_header_name(header)) {
-      return bad("headers: '" + header.substr(0, 100) + "' is not a valid header name");
+      return refused("headers: '" + log::escaped(std::string_view(header).substr(0, 100)) + "' is not a valid header name");
     }
     if (!value->IsString()) return bad("headers['" + header + "']: values must be strings or arrays of strings");
     std::string text = utf8_of(isolate, value.As<v8::String>());
     if (!is_valid_header_value(text)) {
-      return bad("headers['" + header + "']: value contains control characters (CR, LF, NUL...)");
+      return refused("headers['" + header + "']: value contains control characters (CR, LF, NUL...)");
     }
-    if (text.size() > kMaxHeaderValueBytes) return bad("headers['" + header + "']: value longer than 16 KiB");
+    if (text.size() > kMaxHeaderValueBytes) return refused("headers['" + header + "']: value longer than 16 KiB");
     total_header_bytes += header.size() + text.size();
-    if (total_header_bytes > kMaxHeaderTotalBytes) return bad("headers: more than 64 KiB in all");
-    if (is_hop_by_hop(header)) continue;
+    if (total_header_bytes > kMaxHeaderTotalBytes) return refused("headers: more than 64 KiB in all");
+    if (is_hop_by_hop(header)) {
+      response.dropped_headers.push_back(std::move(header));
+      continue;
+    }
     response.headers.emplace_back(std::move(header), std::move(text));
   }
   Local<Value> body = part(1);

@@ -1,6 +1,7 @@
 #pragma once
-// Turns a handler's return value into a HandlerResponse, or says precisely what is wrong with it
-// (code BAD_RESPONSE; the message goes to the server log, never to the visitor).
+// Turns a handler's return value into a HandlerResponse, or says precisely what is wrong with it:
+// code INVALID_RESPONSE_HEADER for a status or header the platform refuses to send, BAD_RESPONSE
+// for anything else. The message is for the owner and the server log, never for the visitor.
 #include <v8.h>
 
 #include "common/result.h"

@@ -93,7 +93,8 @@ TEST_F(RoutingTest, CanonicalUrlRunsTheFunctionWithTheRequest) {
 TEST_F(RoutingTest, RequestUrlIsAbsoluteAsTheVisitorSentIt) {
   HttpRequestSpec spec;
   spec.target = kBase + "/app/p?a=1";
-  spec.headers = {{"X-Custom-Header", "Mixed"}, {"Cookie", "sid=abc; theme=dark"}};
+  std::string own = std::string("agt_") + kId + "_";
+  spec.headers = {{"X-Custom-Header", "Mixed"}, {"Cookie", own + "sid=abc; theme=dark; " + own + "theme=dark"}};
   auto response = http_request(server.port(), spec);
   ASSERT_EQ(response.status, 200) << response.body;
   auto seen = parse_json(response.body);
@@ -101,7 +102,7 @@ TEST_F(RoutingTest, RequestUrlIsAbsoluteAsTheVisitorSentIt) {
   EXPECT_EQ(json_string(seen, "url"), origin + kBase + "/app/p?a=1");
   EXPECT_EQ(json_string(seen, "origin"), origin);
   EXPECT_EQ(json_string(seen, "custom"), "Mixed");
-  EXPECT_EQ(json_string(seen, "cookie"), "sid=abc; theme=dark");
+  EXPECT_EQ(json_string(seen, "cookie"), own + "sid=abc; " + own + "theme=dark");  // only this agent's
 }
 
 TEST_F(RoutingTest, EveryResponseHasItsOwnRequestId) {

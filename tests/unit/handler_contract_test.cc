@@ -188,23 +188,23 @@ INSTANTIATE_TEST_SUITE_P(
         ReturnRow{"a string", returning("'hello'"), "kHandlerError"},
         ReturnRow{"an array", returning("[200, {}, 'x']"), "kHandlerError"},
         ReturnRow{"a function", returning("() => ({})"), "kHandlerError"},
-        ReturnRow{"status 99", returning("{ status: 99 }"), "kHandlerError"},
-        ReturnRow{"status 600", returning("{ status: 600 }"), "kHandlerError"},
-        ReturnRow{"status 1.5", returning("{ status: 1.5 }"), "kHandlerError"},
-        ReturnRow{"status 200.5", returning("{ status: 200.5 }"), "kHandlerError"},
-        ReturnRow{"status NaN", returning("{ status: NaN }"), "kHandlerError"},
-        ReturnRow{"status as a string", returning("{ status: '200' }"), "kHandlerError"},
-        ReturnRow{"status null", returning("{ status: null }"), "kHandlerError"},
-        ReturnRow{"header value with CRLF", returning("{ headers: { 'x-a': 'v\\r\\nx-injected: 1' } }"), "kHandlerError"},
-        ReturnRow{"header value with LF", returning("{ headers: { 'x-a': 'v\\nw' } }"), "kHandlerError"},
-        ReturnRow{"header value with NUL", returning("{ headers: { 'x-a': 'v\\u0000w' } }"), "kHandlerError"},
+        ReturnRow{"status 99", returning("{ status: 99 }"), "kInvalidResponse"},
+        ReturnRow{"status 600", returning("{ status: 600 }"), "kInvalidResponse"},
+        ReturnRow{"status 1.5", returning("{ status: 1.5 }"), "kInvalidResponse"},
+        ReturnRow{"status 200.5", returning("{ status: 200.5 }"), "kInvalidResponse"},
+        ReturnRow{"status NaN", returning("{ status: NaN }"), "kInvalidResponse"},
+        ReturnRow{"status as a string", returning("{ status: '200' }"), "kInvalidResponse"},
+        ReturnRow{"status null", returning("{ status: null }"), "kInvalidResponse"},
+        ReturnRow{"header value with CRLF", returning("{ headers: { 'x-a': 'v\\r\\nx-injected: 1' } }"), "kInvalidResponse"},
+        ReturnRow{"header value with LF", returning("{ headers: { 'x-a': 'v\\nw' } }"), "kInvalidResponse"},
+        ReturnRow{"header value with NUL", returning("{ headers: { 'x-a': 'v\\u0000w' } }"), "kInvalidResponse"},
         ReturnRow{"set-cookie array item with CRLF", returning("{ headers: { 'set-cookie': ['a=1', 'b=2\\r\\nx: y'] } }"),
-                  "kHandlerError"},
-        ReturnRow{"header name with a space", returning("{ headers: { 'bad name': 'v' } }"), "kHandlerError"},
-        ReturnRow{"header name with a colon", returning("{ headers: { 'x:y': 'v' } }"), "kHandlerError"},
-        ReturnRow{"header name empty", returning("{ headers: { '': 'v' } }"), "kHandlerError"},
-        ReturnRow{"header name non-ASCII", returning("{ headers: { 'x-\\u00e9': 'v' } }"), "kHandlerError"},
-        ReturnRow{"header name with CRLF", returning("{ headers: { 'x\\r\\ny': 'v' } }"), "kHandlerError"},
+                  "kInvalidResponse"},
+        ReturnRow{"header name with a space", returning("{ headers: { 'bad name': 'v' } }"), "kInvalidResponse"},
+        ReturnRow{"header name with a colon", returning("{ headers: { 'x:y': 'v' } }"), "kInvalidResponse"},
+        ReturnRow{"header name empty", returning("{ headers: { '': 'v' } }"), "kInvalidResponse"},
+        ReturnRow{"header name non-ASCII", returning("{ headers: { 'x-\\u00e9': 'v' } }"), "kInvalidResponse"},
+        ReturnRow{"header name with CRLF", returning("{ headers: { 'x\\r\\ny': 'v' } }"), "kInvalidResponse"},
         ReturnRow{"header value a number", returning("{ headers: { 'x-n': 5 } }"), "kHandlerError"},
         ReturnRow{"header array with a number", returning("{ headers: { 'x-n': ['a', 5] } }"), "kHandlerError"},
         ReturnRow{"headers an array", returning("{ headers: [['x-a', 'v']] }"), "kHandlerError"},
@@ -226,16 +226,17 @@ struct ErrorRow {
   std::string name;
   std::string module;
   std::string detail_mentions;
+  std::string status = "kHandlerError";  // kInvalidResponse: refused by policy (502)
 };
 void PrintTo(const ErrorRow& row, std::ostream* os) { *os << row.name; }
 
 class HandlerFailure : public SandboxTable<ErrorRow> {};
 
-TEST_P(HandlerFailure, IsHandlerErrorWithDetail) {
+TEST_P(HandlerFailure, FailsWithDetail) {
   auto outcome = harness().run_source(GetParam().module);
   std::string verdict = status_name(outcome.status);
   if (outcome.detail.find(GetParam().detail_mentions) == std::string::npos) verdict += " without the message: " + outcome.detail;
-  EXPECT_EQ(verdict, "kHandlerError");
+  EXPECT_EQ(verdict, GetParam().status);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -250,8 +251,9 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"rejects with a string", "export default function () { return Promise.reject('plain reason'); }\n",
                  "plain reason"},
         ErrorRow{"throws a non-Error value", "export default function () { throw 'thrown string'; }\n", "thrown string"},
-        ErrorRow{"malformed status is explained", returning("{ status: 600 }"), "status"},
-        ErrorRow{"bad header name is explained", returning("{ headers: { 'bad name': 'v' } }"), "bad name"}),
+        ErrorRow{"malformed status is explained", returning("{ status: 600 }"), "status", "kInvalidResponse"},
+        ErrorRow{"bad header name is explained", returning("{ headers: { 'bad name': 'v' } }"), "bad name",
+                 "kInvalidResponse"}),
     [](const auto& info) { return row_name(info.param.name); });
 
 TEST(HandlerContract, AgentServesAfterHandlerError) {

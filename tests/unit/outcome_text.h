@@ -13,6 +13,7 @@ inline std::string status_name(InvokeStatus status) {
   switch (status) {
     case InvokeStatus::kOk: return "kOk";
     case InvokeStatus::kHandlerError: return "kHandlerError";
+    case InvokeStatus::kInvalidResponse: return "kInvalidResponse";
     case InvokeStatus::kStartupError: return "kStartupError";
     case InvokeStatus::kCpuLimit: return "kCpuLimit";
     case InvokeStatus::kWallLimit: return "kWallLimit";

@@ -86,13 +86,13 @@ TEST(Hardening, FramingHeadersAreDroppedEvenWithSetHasReplaced) {
 TEST(Hardening, HeaderValueOver16KiBIsRefused) {
   SandboxHarness harness;
   auto outcome = harness.run_source("export default () => ({ headers: { 'x-a': 'a'.repeat(70000) } });");
-  EXPECT_EQ(status_name(outcome.status), "kHandlerError");
+  EXPECT_EQ(status_name(outcome.status), "kInvalidResponse");
 }
 
 TEST(Hardening, NonFiniteStatusIsRefused) {
   SandboxHarness harness;
-  EXPECT_EQ(status_name(harness.run_source("export default () => ({ status: NaN });").status), "kHandlerError");
-  EXPECT_EQ(status_name(harness.run_source("export default () => ({ status: 1e300 });").status), "kHandlerError");
+  EXPECT_EQ(status_name(harness.run_source("export default () => ({ status: NaN });").status), "kInvalidResponse");
+  EXPECT_EQ(status_name(harness.run_source("export default () => ({ status: 1e300 });").status), "kInvalidResponse");
 }
 
 TEST(Hardening, CpuSpentInSlicesBetweenAwaitsStillHitsTheLimit) {
