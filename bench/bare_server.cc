@@ -5,14 +5,18 @@
 #include <iostream>
 
 #include "dispatcher/server.h"
+#include "policy/headers.h"
 
 namespace {
 
 class HelloHandler final : public agentgate::RequestHandler {
  public:
   void dispatch(agentgate::IncomingRequest, std::function<void(agentgate::HttpReply)> done) override {
+    // The bytes agentgate sends for the hello agent: its headers, the security headers, a request id.
     agentgate::HttpReply reply;
     reply.headers.emplace_back("content-type", "text/plain");
+    agentgate::add_security_headers(reply.headers, false);
+    reply.headers.emplace_back("x-request-id", "0123abcd-1");
     reply.body = "Hello, world!\n";
     done(std::move(reply));
   }

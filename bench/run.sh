@@ -59,6 +59,7 @@ BENCH_MEM_AGENTS=${BENCH_MEM_AGENTS:-20}
 BUILD_DIR=${BUILD_DIR:-$REPO_DIR/build}
 AGENTGATE_BIN=${AGENTGATE_BIN:-$BUILD_DIR/agentgate}
 BARE_BIN=${BARE_BIN:-$BUILD_DIR/bench/bare_server}
+POLICY_BIN=${POLICY_BIN:-$BUILD_DIR/bench/policy_cost}
 BENCH_OUT=${BENCH_OUT:-$REPO_DIR/docs/benchmarks.md}
 BENCH_READY_TIMEOUT=${BENCH_READY_TIMEOUT:-30}
 
@@ -75,6 +76,7 @@ RAN_TARGETS=()
 COLD_ROWS=()          # "deploy_ms first_ms second_ms" per cold-start run
 COLD_MEDIAN_MS="" COLD_DEPLOY_MEDIAN_MS="" WARM_MEDIAN_MS=""
 MEM_BEFORE_KIB="" MEM_AFTER_KIB="" MEM_PER_AGENT_KIB=""
+POLICY_HELLO_NS="" POLICY_SESSION_NS=""
 NOTES=()
 
 log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -546,7 +548,7 @@ write_report() {
     echo
     echo "## Throughput: hello handler, GET, keep-alive"
     echo
-    echo "- **bare**: \`bench/bare_server\`: agentgate's HTTP stack with a native C++ handler returning the same bytes (no JS): the ceiling."
+    echo "- **bare**: \`bench/bare_server\`: agentgate's HTTP stack with a native C++ handler returning the same bytes, headers included (no JS): the ceiling."
     echo "- **agentgate**: \`agentgate serve\` with \`bench/agents/hello\` (JS handler in a V8 isolate)."
     echo "- **deno**: \`bench/deno/hello.js\` under \`Deno.serve\`. A Deno process runs JS on one thread, so Deno gets"
     echo "  $BENCH_WORKERS processes sharing the port through SO_REUSEPORT (what \`deno serve --parallel\` does): same worker count as the others."
@@ -597,6 +599,28 @@ write_report() {
             "$(ratio "${RPS[$name,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
         done
       done
+    fi
+    if [[ -n $POLICY_HELLO_NS && -n ${RPS[agentgate,${BENCH_CONNECTIONS%% *}]:-} ]]; then
+      local first_conns=${BENCH_CONNECTIONS%% *} share_hello share_session
+      share_hello=$(awk -v ns="$POLICY_HELLO_NS" -v rps="${RPS[agentgate,$first_conns]}" -v w="$BENCH_WORKERS" \
+        'BEGIN { printf "%.2f", 100 * ns * rps / w / 1e9 }')
+      share_session=$(awk -v ns="$POLICY_SESSION_NS" -v rps="${RPS[agentgate,$first_conns]}" -v w="$BENCH_WORKERS" \
+        'BEGIN { printf "%.2f", 100 * ns * rps / w / 1e9 }')
+      echo
+      echo "## Cost of the response policy"
+      echo
+      echo "\`bench/policy_cost\` times, in-process, what the dispatcher runs per request for the cookie and header"
+      echo "policy (\`policy/\`): the inbound cookie filter and \`apply_response_policy\` (Set-Cookie checks, security"
+      echo "headers). Share = that time x agentgate's hello rate at $first_conns connections / workers: the fraction of each worker's"
+      echo "time the checks take at that rate (target: under 5%)."
+      echo
+      echo "| response | policy time per request | share of a worker's time |"
+      echo "| --- | ---: | ---: |"
+      echo "| hello (no cookies; security headers added) | ${POLICY_HELLO_NS} ns | ${share_hello}% |"
+      echo "| session (3 cookies in, 1 Set-Cookie out) | ${POLICY_SESSION_NS} ns | ${share_session}% |"
+      echo
+      echo "The security headers also make each response about 180 bytes longer; \`bare\` sends the same headers, so"
+      echo "the ratio against bare includes that."
     fi
     if ((${#COLD_ROWS[@]} > 0)); then
       echo
@@ -674,7 +698,13 @@ main() {
   fi
 
   for name in $BENCH_TARGETS; do bench_target "$name"; done
-  if [[ " $BENCH_TARGETS " == *" agentgate "* ]]; then agentgate_extras; fi
+  if [[ " $BENCH_TARGETS " == *" agentgate "* ]]; then
+    agentgate_extras
+    if [[ -x $POLICY_BIN ]]; then
+      read -r _ POLICY_HELLO_NS _ POLICY_SESSION_NS < <(timeout 60 "$POLICY_BIN") || die "$POLICY_BIN failed"
+      log "policy: hello ${POLICY_HELLO_NS} ns, session ${POLICY_SESSION_NS} ns per request"
+    fi
+  fi
   write_report
 }
 
