@@ -1,5 +1,6 @@
 #include "dispatcher/admin_api.h"
 
+#include "dispatcher/admin_console.h"
 #include "dispatcher/admin_kv.h"
 
 #include <openssl/crypto.h>
@@ -57,8 +58,14 @@ std::string sha256_bytes(std::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
 }
 
-AdminApi::AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits)
-    : deploys_(deploys), registry_(registry), kv_(kv), kv_limits_(kv_limits), token_digest_(sha256_bytes(token)) {}
+AdminApi::AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits,
+                   ConsoleLog* console)
+    : deploys_(deploys),
+      registry_(registry),
+      kv_(kv),
+      console_(console),
+      kv_limits_(kv_limits),
+      token_digest_(sha256_bytes(token)) {}
 
 bool AdminApi::authorized(std::string_view authorization) const {
   constexpr std::string_view kScheme = "bearer ";
@@ -121,6 +128,7 @@ HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker) {
     return json_reply(200, boost::json::object{{"deleted", agent->id}});
   }
   if (sub == "/kv") return handle_admin_kv(request.method, request.target, *agent, kv_, kv_limits_);
+  if (sub == "/console") return handle_admin_console(request.method, request.target, *agent, console_);
   if (sub == "/functions" && request.method == "GET") {
     boost::json::array functions;
     for (const auto& function : agent->functions) functions.push_back(function_json(function));

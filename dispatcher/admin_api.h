@@ -8,12 +8,14 @@
 //   DELETE /_admin/v1/agents/<id>               delete an agent
 //   GET    /_admin/v1/agents/<id|slug>/functions  its functions
 //   GET|DELETE /_admin/v1/agents/<id|slug>/kv?...  its ctx.kv data (dispatcher/admin_kv.h)
+//   GET    /_admin/v1/agents/<id|slug>/console?...  its owner console (dispatcher/admin_console.h)
 #include <string>
 #include <string_view>
 
 #include "deploy/agent_registry.h"
 #include "dispatcher/deploy_service.h"
 #include "dispatcher/http_reply.h"
+#include "kv/console_log.h"
 #include "sandbox/isolate_pool.h"
 
 namespace agentgate {
@@ -30,7 +32,8 @@ struct AdminRequest {
 class AdminApi {
  public:
   // `kv` may be null (storage not configured: the kv routes answer 503).
-  AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits);
+  AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits,
+           ConsoleLog* console = nullptr);
 
   // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles.
   HttpReply handle(const AdminRequest& request, IsolatePool& checker);
@@ -44,6 +47,7 @@ class AdminApi {
   DeployService& deploys_;
   AgentRegistry& registry_;
   KvStore* kv_;
+  ConsoleLog* console_;
   KvLimits kv_limits_;
   std::string token_digest_;  // SHA-256 of the token: compare digests, so length leaks nothing either
 };

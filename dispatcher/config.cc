@@ -106,6 +106,8 @@ const std::vector<Flag>& flags() {
        number_flag(1, uint64_t{64} << 20, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_value_bytes = v; })},
       {"kv-max-list-limit", "N", "most items one kv.list call may return (default 1000)",
        number_flag(1, 100'000, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_list_limit = v; })},
+      {"console-max-entries", "N", "owner-console entries kept per agent, oldest dropped first (default 10000)",
+       number_flag(10, 10'000'000, [](ServeConfig& c, uint64_t v) { c.console_max_entries = v; })},
       {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
       {"max-deploy-bytes", "N", "largest admin API body (a deployed bundle) (default 33554432)",

@@ -30,6 +30,7 @@ struct ServeConfig {
   std::chrono::milliseconds read_timeout{15'000};   // a request (headers and body) must arrive in this
   std::chrono::milliseconds drain_timeout{35'000};  // SIGTERM: how long in-flight requests may finish
   bool quiet = false;                               // log warnings and errors only
+  size_t console_max_entries = 10'000;              // per agent, in its owner console
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

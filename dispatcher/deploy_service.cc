@@ -74,6 +74,9 @@ Status DeployService::remove(const std::string& id) {
   if (kv_) {
     if (auto erased = kv_->remove_agent(id, recorded); !erased) log::error("deleted agent ", id, " but not its kv data");
   }
+  if (console_) {
+    if (auto erased = console_->remove_agent(id); !erased) log::error("deleted agent ", id, " but not its console");
+  }
   log::info("deleted agent ", id);
   return Ok{};
 }

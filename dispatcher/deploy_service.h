@@ -10,15 +10,16 @@
 #include "common/result.h"
 #include "deploy/agent_registry.h"
 #include "deploy/agent_store.h"
+#include "kv/console_log.h"
 #include "sandbox/isolate_pool.h"
 
 namespace agentgate {
 
 class DeployService {
  public:
-  // `kv`, when set, loses an agent's data when the agent is deleted.
-  DeployService(AgentRegistry& registry, AgentStore& store, KvStore* kv = nullptr)
-      : registry_(registry), store_(store), kv_(kv) {}
+  // `kv` and `console`, when set, lose an agent's data when the agent is deleted.
+  DeployService(AgentRegistry& registry, AgentStore& store, KvStore* kv = nullptr, ConsoleLog* console = nullptr)
+      : registry_(registry), store_(store), kv_(kv), console_(console) {}
 
   // `expected_id`: set when deploying to /agents/<id>; the manifest's id must then match or be absent.
   // `checker` loads the bundle on the calling thread.
@@ -36,6 +37,7 @@ class DeployService {
   AgentRegistry& registry_;
   AgentStore& store_;
   KvStore* kv_;
+  ConsoleLog* console_;
   // Deleted agent id -> the kv fence it was deleted with (this process's deletions only: requests
   // of an agent deleted before a restart are not running).
   std::map<std::string, int64_t> removal_fences_;

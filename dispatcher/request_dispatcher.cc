@@ -81,12 +81,13 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin,
-                                     EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv)
+                                     EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv, ConsoleSink* console)
     : config_(config),
       registry_(registry),
       admin_(admin),
-      pool_(config.limits, loop, watchdog, kv),
-      request_id_prefix_(random_hex(4)) {}
+      pool_(config.limits, loop, watchdog, kv, console),
+      request_id_prefix_(random_hex(4)),
+      console_(console) {}
 
 const AgentSnapshot& RequestDispatcher::agents() {
   if (!snapshot_ || snapshot_->generation != registry_.generation()) {
@@ -182,9 +183,7 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
 
 HttpReply RequestDispatcher::reply_for(InvokeOutcome outcome, const AgentSpec& agent, size_t function_index,
                                        const std::string& request_id, bool https_origin) {
-  if (outcome.status == InvokeStatus::kInvalidResponse) {
-    report(agent, function_index, request_id, PolicyEvent{"INVALID_RESPONSE_HEADER", outcome.detail});
-  }
+  // Failed invocations (INVALID_RESPONSE_HEADER included) are in the console already (AgentIsolate).
   if (outcome.status != InvokeStatus::kOk) return outcome_reply(std::move(outcome));
   CookiePolicy cookies;
   cookies.agent_prefix = cookie_prefix_for(agent.id);
@@ -207,8 +206,12 @@ HttpReply RequestDispatcher::reply_for(InvokeOutcome outcome, const AgentSpec& a
 
 void RequestDispatcher::report(const AgentSpec& agent, size_t function_index, const std::string& request_id,
                                const PolicyEvent& event) {
-  log::warn("agent=", agent.slug, " fn=", agent.functions[function_index].name, " req=", request_id, " ", event.code,
-            ": ", log::escaped(event.message));
+  const std::string& function = agent.functions[function_index].name;
+  log::warn("agent=", agent.slug, " fn=", function, " req=", request_id, " ", event.code, ": ", log::escaped(event.message));
+  if (console_) {
+    std::string_view level = event.code == "INVALID_SET_COOKIE" ? "error" : "warn";
+    console_->append(agent.id, ConsoleEntry{0, 0, std::string(level), event.code, request_id, function, event.message});
+  }
 }
 
 }  // namespace agentgate

@@ -22,7 +22,7 @@ namespace agentgate {
 class RequestDispatcher final : public RequestHandler {
  public:
   RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, EventLoop& loop,
-                    Watchdog::Slot& watchdog, KvStore* kv);
+                    Watchdog::Slot& watchdog, KvStore* kv, ConsoleSink* console);
 
   void dispatch(IncomingRequest request, std::function<void(HttpReply)> done) override;
   // Deploys carry whole bundles: an authorised admin request may send --max-deploy-bytes; anyone
@@ -37,7 +37,7 @@ class RequestDispatcher final : public RequestHandler {
   // The policy checks on a finished invocation (policy/response_policy.h), then its reply.
   HttpReply reply_for(InvokeOutcome outcome, const AgentSpec& agent, size_t function_index, const std::string& request_id,
                       bool https_origin);
-  // An owner-console event (for now: the server log, tagged with agent, function and request).
+  // An owner-console event (also in the server log, tagged with agent, function and request).
   void report(const AgentSpec& agent, size_t function_index, const std::string& request_id, const PolicyEvent& event);
 
   const ServeConfig& config_;
@@ -48,6 +48,7 @@ class RequestDispatcher final : public RequestHandler {
   std::string request_id_prefix_;
   uint64_t request_counter_ = 0;
   AdvisoryBudget advisories_;
+  ConsoleSink* console_;
 };
 
 }  // namespace agentgate

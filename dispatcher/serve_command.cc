@@ -14,6 +14,7 @@
 #include "dispatcher/deploy_service.h"
 #include "dispatcher/request_dispatcher.h"
 #include "dispatcher/server.h"
+#include "kv/console_log.h"
 #include "kv/rocks_kv_store.h"
 #include "kv/rocks_store.h"
 #include "sandbox/isolate_pool.h"
@@ -88,7 +89,8 @@ int run_serve(const std::vector<std::string>& args) {
   AgentRegistry registry;
   AgentStore store(**db);
   RocksKvStore kv(**db);
-  DeployService deploys(registry, store, &kv);
+  ConsoleLog console(**db, config.console_max_entries);
+  DeployService deploys(registry, store, &kv, &console);
   if (auto restored = deploys.restore(); restored) {
     if (*restored) log::info("restored ", *restored, " deployed agents from ", config.data_dir);
   } else {
@@ -101,9 +103,9 @@ int run_serve(const std::vector<std::string>& args) {
     deploy_agents_dir(config.agents_dir, deploys, checker);
   }
 
-  AdminApi admin(deploys, registry, std::move(*token), &kv, config.limits.kv);
+  AdminApi admin(deploys, registry, std::move(*token), &kv, config.limits.kv, &console);
   Server server(config, [&](EventLoop& loop) {
-    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(), &kv);
+    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(), &kv, &console);
   });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "agentgate serve: " << listening.error().message << "\n";

@@ -16,6 +16,7 @@ namespace agentgate {
 namespace {
 
 constexpr const char* kKvFamily = "kv";
+constexpr const char* kConsoleFamily = "console";
 
 Error unavailable(const rocksdb::Status& status, std::string_view what) { return storage_error(what, status.ToString()); }
 
@@ -57,6 +58,7 @@ Error storage_error(std::string_view what, const std::string& detail) {
 
 RocksStore::~RocksStore() {
   if (db_ && kv_family_) db_->DestroyColumnFamilyHandle(kv_family_);
+  if (db_ && console_family_) db_->DestroyColumnFamilyHandle(console_family_);
   if (db_ && default_family_) db_->DestroyColumnFamilyHandle(default_family_);
 }
 
@@ -78,6 +80,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& director
   std::vector<rocksdb::ColumnFamilyDescriptor> families = {
       {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions()},
       {kKvFamily, kv_options},
+      {kConsoleFamily, rocksdb::ColumnFamilyOptions()},
   };
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* raw = nullptr;
@@ -88,6 +91,7 @@ Result<std::unique_ptr<RocksStore>> RocksStore::open(const std::string& director
   store->db_.reset(raw);
   store->default_family_ = handles[0];
   store->kv_family_ = handles[1];
+  store->console_family_ = handles[2];
   return store;
 }
 

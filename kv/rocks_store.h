@@ -1,7 +1,7 @@
 #pragma once
-// The embedded RocksDB database under --data-dir. Two column families: "default" holds the control
-// plane (deployed agents, see deploy/agent_store.h) and "kv" holds ctx.kv data, whose expired values
-// a compaction filter drops. Thread-safe (RocksDB is); every write here is synced to the WAL
+// The embedded RocksDB database under --data-dir. Three column families: "default" holds the
+// control plane (deployed agents, see deploy/agent_store.h), "kv" holds ctx.kv data, whose expired
+// values a compaction filter drops, and "console" the agents' owner consoles (kv/console_log.h). Thread-safe (RocksDB is); every write here is synced to the WAL
 // before it returns, so an acknowledged write survives a crash.
 #include <functional>
 #include <memory>
@@ -39,6 +39,7 @@ class RocksStore {
   // For RocksKvStore, the kv column family's owner.
   rocksdb::DB& db() { return *db_; }
   rocksdb::ColumnFamilyHandle& kv_family() { return *kv_family_; }
+  rocksdb::ColumnFamilyHandle& console_family() { return *console_family_; }
   // Runs a full compaction of the kv column family now (tests; operators after mass expiry).
   Status compact_kv();
 
@@ -50,6 +51,7 @@ class RocksStore {
   std::unique_ptr<rocksdb::DB> db_;
   rocksdb::ColumnFamilyHandle* default_family_ = nullptr;  // owned by db_
   rocksdb::ColumnFamilyHandle* kv_family_ = nullptr;       // released before db_ closes
+  rocksdb::ColumnFamilyHandle* console_family_ = nullptr;  // released before db_ closes
 };
 
 // RocksDB's error text can name files of the data dir: log it, return a generic KV_UNAVAILABLE.

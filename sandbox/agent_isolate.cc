@@ -29,6 +29,21 @@ constexpr size_t kHeapGraceBytes = size_t{64} << 20;
 
 AgentIsolate* agent_of(v8::Isolate* isolate) { return static_cast<AgentIsolate*>(IsolateHost::of(isolate)); }
 
+// The owner-console code of a failed invocation.
+std::string_view console_code(InvokeStatus status) {
+  switch (status) {
+    case InvokeStatus::kOk: return "OK";
+    case InvokeStatus::kHandlerError: return "HANDLER_ERROR";
+    case InvokeStatus::kInvalidResponse: return "INVALID_RESPONSE_HEADER";
+    case InvokeStatus::kStartupError: return "STARTUP_ERROR";
+    case InvokeStatus::kCpuLimit: return "CPU_LIMIT";
+    case InvokeStatus::kWallLimit: return "WALL_LIMIT";
+    case InvokeStatus::kHeapLimit: return "HEAP_LIMIT";
+    case InvokeStatus::kIsolateRestarted: return "ISOLATE_RESTARTED";
+  }
+  return "FAILED";
+}
+
 // The start-up source is ASCII (esbuild escapes the rest), so V8 can read it in place.
 class StaticAsciiSource final : public v8::String::ExternalOneByteStringResource {
  public:
@@ -584,8 +599,12 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
     }
   }
   if (outcome.status != InvokeStatus::kOk) {
-    log::warn("agent=", spec_->slug, " fn=", spec_->functions[invocation.function_index].name,
-              " req=", invocation.request_id, " failed: ", outcome.detail);
+    const std::string& function = spec_->functions[invocation.function_index].name;
+    log::warn("agent=", spec_->slug, " fn=", function, " req=", invocation.request_id, " failed: ", outcome.detail);
+    if (env_.console) {
+      env_.console->append(spec_->id, ConsoleEntry{0, 0, "error", std::string(console_code(outcome.status)),
+                                                   invocation.request_id, function, outcome.detail});
+    }
   }
   ready_.emplace_back(std::move(invocation.done), std::move(outcome));
 }
@@ -707,6 +726,12 @@ void AgentIsolate::console_log(std::string_view level, std::string_view text) {
   // Escaped, so agent output cannot forge log lines (newlines, control characters).
   log::at(severity, "agent=", spec_->slug, " fn=", function, " req=", request_id, " console.", level, ": ",
           log::escaped(text.substr(0, env_.limits.max_log_line)), truncated ? " [truncated]" : "");
+  if (env_.console) {
+    std::string message(text.substr(0, env_.limits.max_log_line));
+    if (truncated) message += " [truncated]";
+    env_.console->append(spec_->id, ConsoleEntry{0, 0, std::string(level), "CONSOLE", std::string(request_id),
+                                                 std::string(function), std::move(message)});
+  }
 }
 
 size_t AgentIsolate::on_near_heap_limit(void* data, size_t current_limit, size_t) {

@@ -18,6 +18,7 @@
 
 #include "common/result.h"
 #include "deploy/agent_spec.h"
+#include "kv/console_log.h"
 #include "sandbox/globals.h"
 #include "sandbox/handler_types.h"
 #include "sandbox/watchdog.h"
@@ -31,6 +32,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     EventLoop& loop;
     Watchdog::Slot& watchdog;
     KvStore* kv = nullptr;  // null: ctx.kv calls fail with KV_UNAVAILABLE
+    ConsoleSink* console = nullptr;  // the owner console (null: the server log only)
   };
 
   // Creates the isolate, runs the start-up code, then loads and evaluates the agent's modules and

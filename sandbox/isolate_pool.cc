@@ -7,8 +7,9 @@
 
 namespace agentgate {
 
-IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv)
-    : limits_(limits), loop_(loop), watchdog_(watchdog), kv_(kv) {}
+IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv,
+                         ConsoleSink* console)
+    : limits_(limits), loop_(loop), watchdog_(watchdog), kv_(kv), console_(console) {}
 
 IsolatePool::~IsolatePool() = default;
 
@@ -38,7 +39,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
       done(InvokeOutcome{InvokeStatus::kStartupError, {}, slot.failure});
       return;
     }
-    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, kv_});
+    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, kv_, console_});
     if (!created) {
       slot.failed_version = agent;
       slot.failure = created.error().message;
@@ -63,7 +64,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
 
 Status IsolatePool::check_loads(const AgentSpecPtr& agent) {
   NoTimersLoop loop;
-  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, kv_});
+  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, kv_, console_});
   if (!created) return created.error();
   return Ok{};
 }

@@ -11,6 +11,7 @@
 
 #include "common/result.h"
 #include "deploy/agent_spec.h"
+#include "kv/console_log.h"
 #include "sandbox/handler_types.h"
 #include "sandbox/watchdog.h"
 
@@ -21,7 +22,9 @@ class AgentIsolate;
 class IsolatePool {
  public:
   // `kv` backs ctx.kv (null: kv calls fail with KV_UNAVAILABLE); it must outlive the pool.
-  IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv = nullptr);
+  // `console` receives the owner-console entries of the agents' isolates (null: none).
+  IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv = nullptr,
+              ConsoleSink* console = nullptr);
   ~IsolatePool();
   IsolatePool(const IsolatePool&) = delete;
   IsolatePool& operator=(const IsolatePool&) = delete;
@@ -55,6 +58,7 @@ class IsolatePool {
   EventLoop& loop_;
   Watchdog::Slot& watchdog_;
   KvStore* kv_;
+  ConsoleSink* console_;
   std::unordered_map<std::string, Slot> by_agent_;
   std::vector<std::shared_ptr<AgentIsolate>> retiring_;  // replaced, still finishing invocations
   std::chrono::steady_clock::time_point next_eviction_;
