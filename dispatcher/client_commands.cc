@@ -8,8 +8,10 @@
 #include <boost/url/url.hpp>
 
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <map>
+#include <thread>
 #include <iostream>
 
 #include "deploy/bundle_files.h"
@@ -257,6 +259,67 @@ int run_kv(const std::vector<std::string>& args) {
       }
     }
   });
+}
+
+namespace {
+
+constexpr const char* kConsoleUsage =
+    "usage: agentgate console --agent ID [--since CURSOR] [--limit N] [--follow] [--server URL] [--token-file FILE]\n";
+
+// One line per entry: time (UTC), level, code, function, request id, message.
+void print_console_entry(const boost::json::value& entry) {
+  auto text = [&](const char* name) { return std::string(entry.at(name).as_string().c_str()); };
+  std::time_t seconds = static_cast<std::time_t>(entry.at("time").to_number<int64_t>() / 1000);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
+  std::cout << when << " " << text("level") << " " << text("code") << " fn=" << text("function")
+            << " req=" << text("requestId") << " " << text("message") << "\n";
+}
+
+}  // namespace
+
+int run_console(const std::vector<std::string>& args) {
+  std::vector<std::string> rest;
+  bool follow = false;
+  for (const auto& arg : args) {
+    if (arg == "--follow") {
+      follow = true;
+    } else {
+      rest.push_back(arg);
+    }
+  }
+  auto options = parse_client_args(rest, {"--agent", "--since", "--limit"});
+  if (!options) return 2;
+  if (!options->positional.empty() || !options->named.contains("--agent")) {
+    std::cerr << kConsoleUsage;
+    return 2;
+  }
+  std::string cursor = options->named.contains("--since") ? options->named.at("--since") : "0";
+  for (;;) {
+    boost::urls::url target("/_admin/v1/agents");
+    target.segments().push_back(options->named.at("--agent"));
+    target.segments().push_back("console");
+    target.params().append({"since", cursor});
+    if (auto limit = options->named.find("--limit"); limit != options->named.end()) {
+      target.params().append({"limit", limit->second});
+    }
+    auto response = call(*options, http::verb::get, std::string(target.buffer()));
+    if (!response) return 1;
+    if (response->result_int() >= 300) return report_failure(*response);
+    size_t printed = 0;
+    int status = print_reply(response->body(), [&](const boost::json::value& reply) {
+      for (const auto& entry : reply.at("entries").as_array()) {
+        print_console_entry(entry);
+        ++printed;
+      }
+      cursor = reply.at("cursor").as_string().c_str();
+    });
+    std::cout.flush();
+    if (status != 0) return status;
+    // The server has no live stream yet: --follow polls, at once while pages come back full.
+    if (!follow) return 0;
+    if (printed == 0) std::this_thread::sleep_for(std::chrono::seconds(1));
+  }
 }
 
 }  // namespace agentgate
