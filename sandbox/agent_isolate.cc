@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "common/log.h"
+#include "common/redact.h"
 #include "sandbox/bootstrap_source.h"
 #include "sandbox/capped_allocator.h"
 #include "sandbox/response_convert.h"
@@ -356,6 +357,10 @@ void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeC
   invocation.request_id = request.request_id;
   invocation.body = std::move(request.body);
   invocation.user_id = std::move(request.user_id);
+  for (const auto& [name, value] : request.headers) {
+    if (name != "cookie") continue;
+    for (auto& secret : cookie_values(value)) invocation.redacted.push_back(std::move(secret));
+  }
   invocation.done = std::move(done);
   invocation.deadline = Clock::now() + env_.limits.wall_time;
   if (wall_timer_ == 0) arm_wall_timer(invocation.deadline);
@@ -600,6 +605,7 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   }
   if (outcome.status != InvokeStatus::kOk) {
     const std::string& function = spec_->functions[invocation.function_index].name;
+    outcome.detail = redact(std::move(outcome.detail), invocation.redacted);
     log::warn("agent=", spec_->slug, " fn=", function, " req=", invocation.request_id, " failed: ", outcome.detail);
     if (env_.console) {
       env_.console->append(spec_->id, ConsoleEntry{0, 0, "error", std::string(console_code(outcome.status)),
@@ -719,18 +725,19 @@ void AgentIsolate::console_log(std::string_view level, std::string_view text) {
   std::string_view function =
       live ? std::string_view(spec_->functions[invocation->second.function_index].name) : std::string_view("-");
   bool truncated = text.size() > env_.limits.max_log_line;
+  std::string line(text.substr(0, env_.limits.max_log_line));
+  if (live && !invocation->second.redacted.empty()) line = redact(std::move(line), invocation->second.redacted);
   log::Level severity = level == "error" ? log::Level::kError
                         : level == "warn" ? log::Level::kWarn
                         : level == "debug" ? log::Level::kDebug
                                            : log::Level::kInfo;
   // Escaped, so agent output cannot forge log lines (newlines, control characters).
   log::at(severity, "agent=", spec_->slug, " fn=", function, " req=", request_id, " console.", level, ": ",
-          log::escaped(text.substr(0, env_.limits.max_log_line)), truncated ? " [truncated]" : "");
+          log::escaped(line), truncated ? " [truncated]" : "");
   if (env_.console) {
-    std::string message(text.substr(0, env_.limits.max_log_line));
-    if (truncated) message += " [truncated]";
+    if (truncated) line += " [truncated]";
     env_.console->append(spec_->id, ConsoleEntry{0, 0, std::string(level), "CONSOLE", std::string(request_id),
-                                                 std::string(function), std::move(message)});
+                                                 std::string(function), std::move(line)});
   }
 }
 

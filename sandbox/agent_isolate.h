@@ -75,6 +75,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     std::vector<uint32_t> timers;
     std::vector<uint64_t> host_promises;  // pending, by id
     std::optional<std::string> user_id;   // the signed-in visitor
+    std::vector<std::string> redacted;    // its cookie values: never written to a log or the console
   };
   struct PendingHostPromise {
     InvocationId invocation = 0;
