@@ -78,7 +78,7 @@ bool AdminApi::authorized(std::string_view authorization) const {
   return CRYPTO_memcmp(presented.data(), token_digest_.data(), token_digest_.size()) == 0;
 }
 
-HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker) {
+HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker, EventLoop& loop) {
   if (!authorized(request.authorization)) {
     HttpReply reply = json_error(401, "UNAUTHORIZED", "send Authorization: Bearer <admin token>");
     reply.headers.emplace_back("www-authenticate", "Bearer");
@@ -128,7 +128,7 @@ HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker) {
     return json_reply(200, boost::json::object{{"deleted", agent->id}});
   }
   if (sub == "/kv") return handle_admin_kv(request.method, request.target, *agent, kv_, kv_limits_);
-  if (sub == "/console") return handle_admin_console(request.method, request.target, *agent, console_);
+  if (sub == "/console") return handle_admin_console(request.method, request.target, *agent, console_, loop);
   if (sub == "/functions" && request.method == "GET") {
     boost::json::array functions;
     for (const auto& function : agent->functions) functions.push_back(function_json(function));

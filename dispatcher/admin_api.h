@@ -35,8 +35,9 @@ class AdminApi {
   AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits,
            ConsoleLog* console = nullptr);
 
-  // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles.
-  HttpReply handle(const AdminRequest& request, IsolatePool& checker);
+  // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles, and
+  // `loop` its event loop (streamed replies wait on it).
+  HttpReply handle(const AdminRequest& request, IsolatePool& checker, EventLoop& loop);
 
   // True when `authorization` is "Bearer <the admin token>" (scheme case-insensitive).
   bool authorized(std::string_view authorization) const;

@@ -3,6 +3,9 @@
 // Beast message in the server.
 #include <boost/json/fwd.hpp>
 
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,10 +13,24 @@
 
 namespace agentgate {
 
+// A body that arrives piece by piece (Server-Sent Events). The server sends the head, then asks for
+// pieces until there are none left, with chunked transfer encoding; the connection ends with it.
+// Used only on its worker's thread.
+class ReplyStream {
+ public:
+  virtual ~ReplyStream() = default;
+  // Calls `deliver` exactly once (unless cancelled first), possibly before returning: with the
+  // next piece (never empty), or nullopt when the body is complete.
+  virtual void next(std::function<void(std::optional<std::string>)> deliver) = 0;
+  // The client is gone or the server is stopping: `deliver` must not be called any more.
+  virtual void cancel() = 0;
+};
+
 struct HttpReply {
   unsigned status = 200;
   HeaderList headers;
   std::string body;
+  std::shared_ptr<ReplyStream> stream;  // set: the body is streamed and `body` is ignored
 };
 
 // `value` serialised as an application/json reply.

@@ -85,6 +85,7 @@ RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& r
     : config_(config),
       registry_(registry),
       admin_(admin),
+      loop_(loop),
       pool_(config.limits, loop, watchdog, kv, console),
       request_id_prefix_(random_hex(4)),
       console_(console) {}
@@ -128,7 +129,7 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
 
   if (request.target.rfind(kAdminPrefix, 0) == 0) {
     AdminRequest admin{request.method, request.target, find_header(request.headers, "authorization"), request.body};
-    finish(admin_.handle(admin, pool_));
+    finish(admin_.handle(admin, pool_, loop_));
     return;
   }
 

@@ -43,6 +43,7 @@ class RequestDispatcher final : public RequestHandler {
   const ServeConfig& config_;
   AgentRegistry& registry_;
   AdminApi& admin_;
+  EventLoop& loop_;
   IsolatePool pool_;
   std::shared_ptr<const AgentSnapshot> snapshot_;  // refreshed when the registry's generation moves
   std::string request_id_prefix_;

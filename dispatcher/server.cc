@@ -146,6 +146,7 @@ class Worker {
       acceptor_.close(ignored);
       for (auto& [id, session] : sessions_) {
         if (!session.busy) session.stream->socket().close(ignored);
+        if (session.streaming) session.streaming->cancel();  // a stream never ends by itself: wake it to stop
       }
     });
   }
@@ -160,6 +161,7 @@ class Worker {
   struct SessionState {
     Stream* stream = nullptr;
     bool busy = false;
+    asio::steady_timer* streaming = nullptr;  // set while a streamed body waits for its next piece
   };
 
   Task<void> accept_loop() {
@@ -235,6 +237,12 @@ class Worker {
       });
       waiting = true;
       while (!reply) co_await reply_signal.async_wait(kUseTaskTuple);
+      if (reply->stream) {
+        state.streaming = &reply_signal;
+        co_await write_stream(stream, std::move(*reply), version, reply_signal);
+        state.streaming = nullptr;
+        break;
+      }
       keep_alive = keep_alive && !draining_;
       bool written = co_await write_reply(stream, std::move(*reply), version, keep_alive, head);
       state.busy = false;
@@ -251,6 +259,41 @@ class Worker {
     stream.expires_after(config_.read_timeout);
     auto [ec, bytes] = co_await http::async_write(stream, response, kUseTaskTuple);
     co_return !ec;
+  }
+
+  // The head, then each piece as a chunk until the body ends, the client goes, or drain begins.
+  Task<void> write_stream(Stream& stream, HttpReply reply, unsigned version, asio::steady_timer& signal) {
+    std::shared_ptr<ReplyStream> body = std::move(reply.stream);
+    struct CancelOnExit {
+      ReplyStream& body;
+      ~CancelOnExit() { body.cancel(); }
+    } cancel_on_exit{*body};
+    http::response<http::empty_body> head;
+    head.version(version);
+    head.result(reply.status);
+    for (auto& [name, value] : reply.headers) head.insert(name, value);
+    head.set(http::field::server, "agentgate");
+    head.keep_alive(false);
+    head.chunked(true);
+    http::response_serializer<http::empty_body> serializer(head);
+    stream.expires_after(config_.read_timeout);
+    auto [ec, bytes] = co_await http::async_write_header(stream, serializer, kUseTaskTuple);
+    while (!ec && !draining_) {
+      std::optional<std::optional<std::string>> piece;
+      bool waiting = false;
+      body->next([&piece, &signal, &waiting](std::optional<std::string> next) {
+        piece = std::move(next);
+        if (waiting) signal.cancel();
+      });
+      waiting = true;
+      while (!piece && !draining_) co_await signal.async_wait(kUseTaskTuple);
+      stream.expires_after(config_.read_timeout);
+      if (!piece || !*piece) {  // drain, or the body is complete: end it cleanly
+        std::tie(ec, bytes) = co_await asio::async_write(stream, http::make_chunk_last(), kUseTaskTuple);
+        break;
+      }
+      std::tie(ec, bytes) = co_await asio::async_write(stream, http::make_chunk(asio::buffer(**piece)), kUseTaskTuple);
+    }
   }
 
   // Malformed requests get an answer before the connection closes; idle or vanished clients do not.

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include <thread>
+
 #include "tests/support/agent_fixtures.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
@@ -115,12 +117,45 @@ TEST_F(ConsoleTest, ConsoleSurvivesARestartAndGoesWithTheAgent) {
   EXPECT_TRUE(boost::json::parse(empty.body).at("entries").as_array().empty()) << empty.body;
 }
 
-TEST_F(ConsoleTest, BadQueriesAreRefusedAndFollowIsNotAvailableYet) {
+// A raw GET of the live stream, read for `duration` (or until the server closes it).
+std::string follow_request(const std::string& token, const std::string& since = "0") {
+  return std::string("GET /_admin/v1/agents/") + kId + "/console?follow=1&since=" + since +
+         " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + token + "\r\n\r\n";
+}
+
+TEST_F(ConsoleTest, FollowStreamsEarlierAndLiveEntriesAsServerSentEvents) {
+  ASSERT_EQ(get("log").status, 200);
+  RawReply stream;
+  std::thread follower([&] { stream = raw_exchange_until_close(server.port(), follow_request(server.admin_token()),
+                                                               std::chrono::milliseconds(2500)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  ASSERT_EQ(get("throw").status, 500);  // while the follower is connected
+  follower.join();
+  EXPECT_FALSE(stream.closed_by_server);
+  EXPECT_NE(stream.bytes.find("content-type: text/event-stream"), std::string::npos) << stream.bytes;
+  EXPECT_NE(stream.bytes.find("event: console\ndata: {"), std::string::npos) << stream.bytes;
+  EXPECT_NE(stream.bytes.find("visitor cookie is"), std::string::npos) << stream.bytes;  // before it connected
+  EXPECT_NE(stream.bytes.find("HANDLER_ERROR"), std::string::npos) << stream.bytes;      // while it was connected
+  EXPECT_EQ(stream.bytes.find("visitor-session-9f8e7d"), std::string::npos);
+}
+
+TEST_F(ConsoleTest, SigtermEndsAFollowStreamAndTheServerExits) {
+  RawReply stream;
+  std::thread follower([&] { stream = raw_exchange_until_close(server.port(), follow_request(server.admin_token()),
+                                                               std::chrono::seconds(20)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(server.terminate(std::chrono::seconds(10)), 0);
+  follower.join();
+  EXPECT_TRUE(stream.closed_by_server);
+  EXPECT_NE(stream.bytes.find("0\r\n\r\n"), std::string::npos) << stream.bytes;  // the last chunk: a clean end
+}
+
+TEST_F(ConsoleTest, BadQueriesAreRefused) {
   auto base = std::string("/_admin/v1/agents/") + kId + "/console";
   EXPECT_EQ(server.admin("GET", base + "?since=abc").status, 400);
   EXPECT_EQ(server.admin("GET", base + "?limit=0").status, 400);
   EXPECT_EQ(server.admin("GET", base + "?what=1").status, 400);
-  EXPECT_EQ(server.admin("GET", base + "?follow=1").status, 501);
+  EXPECT_EQ(server.admin("GET", base + "?follow=yes").status, 400);
   EXPECT_EQ(server.admin("DELETE", base).status, 405);
   EXPECT_EQ(http_request(server.port(), HttpRequestSpec{"GET", base}).status, 401);
 }
