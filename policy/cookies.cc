@@ -43,9 +43,14 @@ std::string loggable(std::string_view name) {
   return out;
 }
 
-// The name as far as it can be told from an invalid cookie: before the first '=' or ';'.
+// The name as far as it can be told from an invalid cookie: what precedes the '=' of the
+// name-value pair (the part before the first ';'). A pair without '=' is all value (RFC 6265bis
+// 5.7 step 3), so it has no name to show: showing it would log the value.
 std::string_view presumed_name(std::string_view header_value) {
-  return trim(header_value.substr(0, header_value.find_first_of("=;")));
+  std::string_view pair = header_value.substr(0, header_value.find(';'));
+  size_t equals = pair.find('=');
+  if (equals == std::string_view::npos) return {};
+  return trim(pair.substr(0, equals));
 }
 
 }  // namespace
