@@ -9,6 +9,8 @@ namespace agentgate {
 namespace {
 
 constexpr size_t kLoggableNameBytes = 64;
+// Browsers ignore an attribute whose value is longer than this (RFC 6265bis 5.7).
+constexpr size_t kMaxAttributeValueBytes = 1024;
 
 bool is_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 
@@ -111,6 +113,8 @@ CookieVerdict check_set_cookie(std::string_view header_value, const CookiePolicy
       verdict.violation = CookieRule::kDomainAttribute;
       return verdict;
     }
+    // A browser ignores such an attribute: an over-long HttpOnly or Path does not count.
+    if (attribute.value.size() > kMaxAttributeValueBytes) continue;
     http_only = http_only || iequals(attribute.name, "httponly");
     secure = secure || iequals(attribute.name, "secure");
     same_site = same_site || iequals(attribute.name, "samesite");
