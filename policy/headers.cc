@@ -45,6 +45,8 @@ bool is_hop_by_hop(std::string_view name) {
   return std::find(std::begin(kHopByHop), std::end(kHopByHop), name) != std::end(kHopByHop);
 }
 
+bool is_origin_wide(std::string_view name) { return name == "clear-site-data" || name == "service-worker-allowed"; }
+
 void add_security_headers(HeaderPairs& headers, bool https_origin) {
   replace(headers, "x-content-type-options", "nosniff");
   if (https_origin) {

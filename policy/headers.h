@@ -18,6 +18,9 @@ bool is_valid_header_name(std::string_view name);
 bool is_valid_header_value(std::string_view value);
 // Headers about the connection and its framing, which the server owns: a handler's are dropped.
 bool is_hop_by_hop(std::string_view name);
+// Headers that act on the whole origin, so on every agent sharing it (Clear-Site-Data wipes all
+// cookies and storage; Service-Worker-Allowed lets a worker control every path): dropped.
+bool is_origin_wide(std::string_view name);
 
 // Adds the platform's default security headers to a handler's response:
 //   x-content-type-options: nosniff                      always; a handler's value is replaced

@@ -24,6 +24,12 @@ ResponseVerdict apply_response_policy(HeaderPairs& headers, const std::vector<st
     verdict.advisories.push_back(
         PolicyEvent{"DROPPED_HEADER", "header '" + name + "' was dropped: the server owns the connection and framing"});
   }
+  std::erase_if(headers, [&](const auto& header) {
+    if (!is_origin_wide(header.first)) return false;
+    verdict.advisories.push_back(PolicyEvent{
+        "DROPPED_HEADER", "header '" + header.first + "' was dropped: it would act on every agent of the shared origin"});
+    return true;
+  });
   add_security_headers(headers, cookies.https_origin);
   return verdict;
 }

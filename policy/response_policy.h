@@ -23,8 +23,8 @@ struct ResponseVerdict {
 };
 
 // Checks `headers` (lower-case names) against `cookies`, reports `dropped_headers` (hop-by-hop
-// headers the handler set, already removed), and, when nothing rejects the response, adds the
-// security headers.
+// headers the handler set, already removed), drops origin-wide headers (headers.h) and, when
+// nothing rejects the response, adds the security headers.
 ResponseVerdict apply_response_policy(HeaderPairs& headers, const std::vector<std::string>& dropped_headers,
                                       const CookiePolicy& cookies);
 

@@ -18,6 +18,7 @@ packages=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   librocksdb-dev libsimdjson-dev libssl-dev openssl
   libgtest-dev libgmock-dev
+  clang libclang-rt-14-dev  # the policy fuzzer (tests/fuzz): libFuzzer and sanitizer runtimes
   wrk nodejs
   # runtime libraries of libnode108, for the unpacked route
   libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 zlib1g

@@ -127,6 +127,22 @@ TEST(PolicyResponse, EachDroppedHeaderIsAnAdvisory) {
   EXPECT_NE(verdict.advisories[1].message.find("'transfer-encoding'"), std::string::npos);
 }
 
+TEST(PolicyResponse, OriginWideHeadersAreDroppedWithAnAdvisory) {
+  HeaderPairs headers = {{"content-type", "text/plain"},
+                         {"clear-site-data", "\"cookies\""},
+                         {"service-worker-allowed", "/"}};
+  ResponseVerdict verdict = apply_response_policy(headers, {}, policy(false));
+  EXPECT_FALSE(verdict.rejection.has_value());
+  for (const auto& [name, value] : headers) {
+    EXPECT_NE(name, "clear-site-data");
+    EXPECT_NE(name, "service-worker-allowed");
+  }
+  ASSERT_EQ(verdict.advisories.size(), 2u);
+  EXPECT_EQ(verdict.advisories[0].code, "DROPPED_HEADER");
+  EXPECT_NE(verdict.advisories[0].message.find("'clear-site-data'"), std::string::npos);
+  EXPECT_NE(verdict.advisories[1].message.find("'service-worker-allowed'"), std::string::npos);
+}
+
 TEST(PolicyResponse, OnlyLowerCaseSetCookieIsACookie) {
   // Names reach the policy lower-cased (sandbox/response_convert.cc refuses others); a header
   // that merely resembles set-cookie is not checked as one.
