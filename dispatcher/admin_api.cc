@@ -2,6 +2,7 @@
 
 #include "dispatcher/admin_console.h"
 #include "dispatcher/admin_kv.h"
+#include "dispatcher/admin_secrets.h"
 
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
@@ -59,11 +60,13 @@ std::string sha256_bytes(std::string_view data) {
 }
 
 AdminApi::AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits,
-                   ConsoleLog* console)
+                   ConsoleLog* console, SecretStore* secrets, std::string secrets_key_file)
     : deploys_(deploys),
       registry_(registry),
       kv_(kv),
       console_(console),
+      secrets_(secrets),
+      secrets_key_file_(std::move(secrets_key_file)),
       kv_limits_(kv_limits),
       token_digest_(sha256_bytes(token)) {}
 
@@ -85,6 +88,7 @@ HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker, Ev
     return reply;
   }
   std::string_view path = request.target.substr(0, request.target.find('?'));
+  if (path == "/_admin/v1/secrets/rotate-key") return handle_secret_key_rotation(request.method, secrets_, secrets_key_file_);
   std::string_view rest = path.substr(std::min(path.size(), kAgentsPath.size()));
   if (path.substr(0, kAgentsPath.size()) != kAgentsPath || (!rest.empty() && rest.front() != '/')) {
     return json_error(404, "NOT_FOUND", "no such admin endpoint");
@@ -129,6 +133,9 @@ HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker, Ev
   }
   if (sub == "/kv") return handle_admin_kv(request.method, request.target, *agent, kv_, kv_limits_);
   if (sub == "/console") return handle_admin_console(request.method, request.target, *agent, console_, loop);
+  if (sub == "/secrets" || sub.rfind("/secrets/", 0) == 0) {
+    return handle_admin_secrets(request.method, sub.substr(8), request.body, *agent, secrets_);
+  }
   if (sub == "/functions" && request.method == "GET") {
     boost::json::array functions;
     for (const auto& function : agent->functions) functions.push_back(function_json(function));

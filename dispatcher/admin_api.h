@@ -9,6 +9,7 @@
 //   GET    /_admin/v1/agents/<id|slug>/functions  its functions
 //   GET|DELETE /_admin/v1/agents/<id|slug>/kv?...  its ctx.kv data (dispatcher/admin_kv.h)
 //   GET    /_admin/v1/agents/<id|slug>/console?...  its owner console (dispatcher/admin_console.h)
+//   .../agents/<id|slug>/secrets[/<name>], /_admin/v1/secrets/rotate-key  (dispatcher/admin_secrets.h)
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,7 @@
 #include "dispatcher/deploy_service.h"
 #include "dispatcher/http_reply.h"
 #include "kv/console_log.h"
+#include "kv/secret_store.h"
 #include "sandbox/isolate_pool.h"
 
 namespace agentgate {
@@ -33,7 +35,7 @@ class AdminApi {
  public:
   // `kv` may be null (storage not configured: the kv routes answer 503).
   AdminApi(DeployService& deploys, AgentRegistry& registry, std::string token, KvStore* kv, KvLimits kv_limits,
-           ConsoleLog* console = nullptr);
+           ConsoleLog* console = nullptr, SecretStore* secrets = nullptr, std::string secrets_key_file = {});
 
   // Runs on a worker thread; `checker` is that thread's pool, used to load deployed bundles, and
   // `loop` its event loop (streamed replies wait on it).
@@ -49,6 +51,8 @@ class AdminApi {
   AgentRegistry& registry_;
   KvStore* kv_;
   ConsoleLog* console_;
+  SecretStore* secrets_;
+  std::string secrets_key_file_;
   KvLimits kv_limits_;
   std::string token_digest_;  // SHA-256 of the token: compare digests, so length leaks nothing either
 };

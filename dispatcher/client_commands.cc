@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <thread>
 #include <iostream>
@@ -92,7 +93,8 @@ std::optional<ClientOptions> parse_client_args(const std::vector<std::string>& a
 
 // One request to the admin API. Prints a connection failure and returns nullopt.
 std::optional<http::response<http::string_body>> call(const ClientOptions& options, http::verb method,
-                                                      const std::string& target, std::string body = {}) {
+                                                      const std::string& target, std::string body = {},
+                                                      std::string_view content_type = "application/json") {
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
@@ -102,7 +104,7 @@ std::optional<http::response<http::string_body>> call(const ClientOptions& optio
     http::request<http::string_body> request(method, target, 11);
     request.set(http::field::host, options.host);
     request.set(http::field::authorization, "Bearer " + options.token);
-    if (!body.empty()) request.set(http::field::content_type, "application/json");
+    if (!body.empty()) request.set(http::field::content_type, content_type);
     request.body() = std::move(body);
     request.prepare_payload();
     http::write(stream, request);
@@ -320,6 +322,75 @@ int run_console(const std::vector<std::string>& args) {
     if (!follow) return 0;
     if (printed == 0) std::this_thread::sleep_for(std::chrono::seconds(1));
   }
+}
+
+namespace {
+
+constexpr const char* kSecretUsage =
+    "usage: agentgate secret set --agent ID NAME      (the value is read from standard input)\n"
+    "       agentgate secret list --agent ID\n"
+    "       agentgate secret delete --agent ID NAME\n"
+    "       agentgate secret rotate-key\n"
+    "       [--server URL] [--token-file FILE]\n";
+
+std::string secrets_target(const std::string& agent, const std::string& name = {}) {
+  boost::urls::url target("/_admin/v1/agents");
+  target.segments().push_back(agent);
+  target.segments().push_back("secrets");
+  if (!name.empty()) target.segments().push_back(name);
+  return std::string(target.buffer());
+}
+
+}  // namespace
+
+int run_secret(const std::vector<std::string>& args) {
+  auto options = parse_client_args(args, {"--agent"});
+  if (!options) return 2;
+  const auto& words = options->positional;
+  std::string command = words.empty() ? "" : words[0];
+  bool has_agent = options->named.contains("--agent");
+  if (command == "rotate-key" && words.size() == 1 && !has_agent) {
+    auto response = call(*options, http::verb::post, "/_admin/v1/secrets/rotate-key");
+    if (!response) return 1;
+    if (response->result_int() >= 300) return report_failure(*response);
+    return print_reply(response->body(), [](const boost::json::value& reply) {
+      std::cout << "now encrypting with key " << reply.at("keyId").as_string().c_str() << "; re-encrypted "
+                << reply.at("reencrypted").to_number<int64_t>() << " secrets\n";
+    });
+  }
+  if (command == "list" && words.size() == 1 && has_agent) {
+    auto response = call(*options, http::verb::get, secrets_target(options->named.at("--agent")));
+    if (!response) return 1;
+    if (response->result_int() >= 300) return report_failure(*response);
+    return print_reply(response->body(), [](const boost::json::value& reply) {
+      for (const auto& secret : reply.at("secrets").as_array()) {
+        std::time_t seconds = static_cast<std::time_t>(secret.at("updatedAt").to_number<int64_t>() / 1000);
+        char when[32];
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&seconds));
+        std::cout << secret.at("name").as_string().c_str() << "\tupdated " << when << "\n";
+      }
+    });
+  }
+  if ((command == "set" || command == "delete") && words.size() == 2 && has_agent) {
+    std::string target = secrets_target(options->named.at("--agent"), words[1]);
+    if (command == "delete") {
+      auto response = call(*options, http::verb::delete_, target);
+      if (!response) return 1;
+      if (response->result_int() >= 300) return report_failure(*response);
+      std::cout << "deleted " << words[1] << "\n";
+      return 0;
+    }
+    // From standard input, never from argv (which other users can read in the process list).
+    std::string value((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    if (!value.empty() && value.back() == '\n') value.pop_back();  // `echo value |` adds one
+    auto response = call(*options, http::verb::put, target, std::move(value), "application/octet-stream");
+    if (!response) return 1;
+    if (response->result_int() >= 300) return report_failure(*response);
+    std::cout << "stored " << words[1] << "\n";
+    return 0;
+  }
+  std::cerr << kSecretUsage;
+  return 2;
 }
 
 }  // namespace agentgate

@@ -11,5 +11,6 @@ int run_deploy(const std::vector<std::string>& args);
 int run_agents(const std::vector<std::string>& args);
 int run_kv(const std::vector<std::string>& args);
 int run_console(const std::vector<std::string>& args);
+int run_secret(const std::vector<std::string>& args);
 
 }  // namespace agentgate

@@ -22,6 +22,7 @@ struct ServeConfig {
   std::string public_origin;     // "https://agents.example.com"; empty: derived from the Host header
   std::string agents_dir;        // deploy every bundle found here at start-up
   std::string admin_token_file;  // empty: <data_dir>/admin.token, created on first start
+  std::string secrets_key_file;  // empty: <data_dir>/secrets.key, created (0600) on first start
   unsigned workers = 0;          // 0: one per core
   SandboxLimits limits;
   size_t max_body_bytes = size_t{1} << 20;

@@ -77,6 +77,9 @@ Status DeployService::remove(const std::string& id) {
   if (console_) {
     if (auto erased = console_->remove_agent(id); !erased) log::error("deleted agent ", id, " but not its console");
   }
+  if (secrets_) {
+    if (auto erased = secrets_->remove_agent(id); !erased) log::error("deleted agent ", id, " but not its secrets");
+  }
   log::info("deleted agent ", id);
   return Ok{};
 }

@@ -11,15 +11,17 @@
 #include "deploy/agent_registry.h"
 #include "deploy/agent_store.h"
 #include "kv/console_log.h"
+#include "kv/secret_store.h"
 #include "sandbox/isolate_pool.h"
 
 namespace agentgate {
 
 class DeployService {
  public:
-  // `kv` and `console`, when set, lose an agent's data when the agent is deleted.
-  DeployService(AgentRegistry& registry, AgentStore& store, KvStore* kv = nullptr, ConsoleLog* console = nullptr)
-      : registry_(registry), store_(store), kv_(kv), console_(console) {}
+  // `kv`, `console` and `secrets`, when set, lose an agent's data when the agent is deleted.
+  DeployService(AgentRegistry& registry, AgentStore& store, KvStore* kv = nullptr, ConsoleLog* console = nullptr,
+                SecretStore* secrets = nullptr)
+      : registry_(registry), store_(store), kv_(kv), console_(console), secrets_(secrets) {}
 
   // `expected_id`: set when deploying to /agents/<id>; the manifest's id must then match or be absent.
   // `checker` loads the bundle on the calling thread.
@@ -38,6 +40,7 @@ class DeployService {
   AgentStore& store_;
   KvStore* kv_;
   ConsoleLog* console_;
+  SecretStore* secrets_;
   // Deleted agent id -> the kv fence it was deleted with (this process's deletions only: requests
   // of an agent deleted before a restart are not running).
   std::map<std::string, int64_t> removal_fences_;

@@ -17,8 +17,9 @@ constexpr const char* kUsage =
     "  kv get|list|delete    read or delete an agent's ctx.kv data: --agent ID --user-id U\n"
     "                        [--key K | --prefix P [--limit N] [--cursor C]]\n"
     "  console --agent ID    an agent's owner console: policy warnings, errors, console.log\n"
-    "                        [--since CURSOR] [--limit N] [--follow]\n\n"
-    "client flags (deploy, agents, kv, console): --server URL (default http://127.0.0.1:8080, or AGENTGATE_SERVER),\n"
+    "                        [--since CURSOR] [--limit N] [--follow]\n"
+    "  secret set|list|delete|rotate-key   an agent's secrets (set reads the value from stdin)\n\n"
+    "client flags (deploy, agents, kv, console, secret): --server URL (default http://127.0.0.1:8080, or AGENTGATE_SERVER),\n"
     "  --token-file FILE (default ./data/admin.token; or the token itself in AGENTGATE_TOKEN)\n";
 
 }  // namespace
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
   if (command == "agents") return agentgate::run_agents(args);
   if (command == "kv") return agentgate::run_kv(args);
   if (command == "console") return agentgate::run_console(args);
+  if (command == "secret") return agentgate::run_secret(args);
   std::cerr << "agentgate: unknown command '" << command << "'\n\n" << kUsage;
   return 2;
 }

@@ -81,12 +81,13 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin,
-                                     EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv, ConsoleSink* console)
+                                     EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv, ConsoleSink* console,
+                                     SecretStore* secrets)
     : config_(config),
       registry_(registry),
       admin_(admin),
       loop_(loop),
-      pool_(config.limits, loop, watchdog, kv, console),
+      pool_(config.limits, loop, watchdog, kv, console, secrets),
       request_id_prefix_(random_hex(4)),
       console_(console) {}
 

@@ -16,6 +16,7 @@
 #include "dispatcher/server.h"
 #include "kv/console_log.h"
 #include "kv/rocks_kv_store.h"
+#include "kv/secret_store.h"
 #include "kv/rocks_store.h"
 #include "sandbox/isolate_pool.h"
 #include "sandbox/v8_runtime.h"
@@ -78,6 +79,13 @@ int run_serve(const std::vector<std::string>& args) {
     std::cerr << "agentgate serve: " << token.error().message << "\n";
     return 1;
   }
+  std::string key_file = config.secrets_key_file.empty() ? (fs::path(config.data_dir) / "secrets.key").string()
+                                                         : config.secrets_key_file;
+  auto secret_keys = load_secret_keys(key_file, /*create=*/config.secrets_key_file.empty());
+  if (!secret_keys) {
+    std::cerr << "agentgate serve: " << secret_keys.error().message << "\n";
+    return 1;
+  }
   auto db = RocksStore::open((fs::path(config.data_dir) / "db").string());
   if (!db) {
     std::cerr << "agentgate serve: " << db.error().message << "\n";
@@ -90,7 +98,8 @@ int run_serve(const std::vector<std::string>& args) {
   AgentStore store(**db);
   RocksKvStore kv(**db);
   ConsoleLog console(**db, config.console_max_entries);
-  DeployService deploys(registry, store, &kv, &console);
+  SecretStore secrets(**db, std::move(*secret_keys));
+  DeployService deploys(registry, store, &kv, &console, &secrets);
   if (auto restored = deploys.restore(); restored) {
     if (*restored) log::info("restored ", *restored, " deployed agents from ", config.data_dir);
   } else {
@@ -103,9 +112,10 @@ int run_serve(const std::vector<std::string>& args) {
     deploy_agents_dir(config.agents_dir, deploys, checker);
   }
 
-  AdminApi admin(deploys, registry, std::move(*token), &kv, config.limits.kv, &console);
+  AdminApi admin(deploys, registry, std::move(*token), &kv, config.limits.kv, &console, &secrets, key_file);
   Server server(config, [&](EventLoop& loop) {
-    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(), &kv, &console);
+    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(), &kv, &console,
+                                               &secrets);
   });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "agentgate serve: " << listening.error().message << "\n";

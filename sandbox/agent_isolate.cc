@@ -478,6 +478,21 @@ std::optional<KvCallContext> AgentIsolate::kv_context(uint64_t invocation) {
                        live.host_promises.size()};
 }
 
+Result<std::optional<std::string>> AgentIsolate::read_secret(uint64_t invocation, const std::string& name) {
+  auto live = is_running(invocation) ? invocations_.find(invocation) : invocations_.end();
+  if (live == invocations_.end()) {
+    return Error{"INVALID_STATE", "ctx.secrets can only be used by its own request, while that request is being handled"};
+  }
+  if (!env_.secrets) return Error{"SECRETS_UNAVAILABLE", "secrets are not configured on this server"};
+  auto value = env_.secrets->get(spec_->id, name);
+  if (!value) {
+    log::error("agent=", spec_->slug, " secret '", name, "' could not be read: ", value.error().message);
+    return Error{value.error().code, "the secret '" + name + "' could not be read"};
+  }
+  if (*value) live->second.redacted.push_back(**value);
+  return value;
+}
+
 std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {
   auto owner = invocations_.find(invocation);
   if (owner == invocations_.end()) return std::nullopt;

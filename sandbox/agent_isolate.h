@@ -19,6 +19,7 @@
 #include "common/result.h"
 #include "deploy/agent_spec.h"
 #include "kv/console_log.h"
+#include "kv/secret_store.h"
 #include "sandbox/globals.h"
 #include "sandbox/handler_types.h"
 #include "sandbox/watchdog.h"
@@ -33,6 +34,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     Watchdog::Slot& watchdog;
     KvStore* kv = nullptr;  // null: ctx.kv calls fail with KV_UNAVAILABLE
     ConsoleSink* console = nullptr;  // the owner console (null: the server log only)
+    SecretStore* secrets = nullptr;  // ctx.secrets (null: SECRETS_UNAVAILABLE)
   };
 
   // Creates the isolate, runs the start-up code, then loads and evaluates the agent's modules and
@@ -61,6 +63,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   std::unique_ptr<v8::BackingStore> new_backing_store(size_t length) override;
   std::string_view request_body(uint64_t invocation) override;
   std::optional<KvCallContext> kv_context(uint64_t invocation) override;
+  Result<std::optional<std::string>> read_secret(uint64_t invocation, const std::string& name) override;
   std::optional<HostPromise> new_host_promise(uint64_t invocation) override;
 
  private:

@@ -11,6 +11,7 @@
 #include "common/random.h"
 #include "common/uuid.h"
 #include "sandbox/kv_binding.h"
+#include "sandbox/secrets_binding.h"
 #include "sandbox/v8_util.h"
 
 namespace agentgate {
@@ -205,6 +206,7 @@ Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> 
   bind("setTimeout", set_timeout);
   bind("clearTimeout", clear_timeout);
   add_kv_bindings(isolate, context, native);
+  add_secrets_bindings(isolate, context, native);
   return native;
 }
 

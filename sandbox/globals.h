@@ -11,6 +11,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/result.h"
 #include "kv/kv_store.h"
 #include "policy/kv_access.h"
 
@@ -51,6 +52,9 @@ class IsolateHost {
   virtual std::string_view request_body(uint64_t invocation) = 0;
   // For ctx.kv: nullopt once the invocation has finished (a ctx kept past its request).
   virtual std::optional<KvCallContext> kv_context(uint64_t invocation) = 0;
+  // ctx.secrets.get: the agent's secret `name` (nullopt: none), which from then on is redacted from
+  // the invocation's console lines. INVALID_STATE when `invocation` is not the running request.
+  virtual Result<std::optional<std::string>> read_secret(uint64_t invocation, const std::string& name) = 0;
   // A promise owned by a live invocation (see HostPromise); nullopt once it has finished.
   virtual std::optional<HostPromise> new_host_promise(uint64_t invocation) = 0;
 

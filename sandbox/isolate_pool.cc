@@ -8,8 +8,8 @@
 namespace agentgate {
 
 IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv,
-                         ConsoleSink* console)
-    : limits_(limits), loop_(loop), watchdog_(watchdog), kv_(kv), console_(console) {}
+                         ConsoleSink* console, SecretStore* secrets)
+    : limits_(limits), loop_(loop), watchdog_(watchdog), kv_(kv), console_(console), secrets_(secrets) {}
 
 IsolatePool::~IsolatePool() = default;
 
@@ -39,7 +39,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
       done(InvokeOutcome{InvokeStatus::kStartupError, {}, slot.failure});
       return;
     }
-    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, kv_, console_});
+    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, kv_, console_, secrets_});
     if (!created) {
       slot.failed_version = agent;
       slot.failure = created.error().message;
@@ -64,7 +64,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
 
 Status IsolatePool::check_loads(const AgentSpecPtr& agent) {
   NoTimersLoop loop;
-  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, kv_, console_});
+  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, kv_, console_, secrets_});
   if (!created) return created.error();
   return Ok{};
 }

@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "deploy/agent_spec.h"
 #include "kv/console_log.h"
+#include "kv/secret_store.h"
 #include "sandbox/handler_types.h"
 #include "sandbox/watchdog.h"
 
@@ -24,7 +25,7 @@ class IsolatePool {
   // `kv` backs ctx.kv (null: kv calls fail with KV_UNAVAILABLE); it must outlive the pool.
   // `console` receives the owner-console entries of the agents' isolates (null: none).
   IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv = nullptr,
-              ConsoleSink* console = nullptr);
+              ConsoleSink* console = nullptr, SecretStore* secrets = nullptr);
   ~IsolatePool();
   IsolatePool(const IsolatePool&) = delete;
   IsolatePool& operator=(const IsolatePool&) = delete;
@@ -59,6 +60,7 @@ class IsolatePool {
   Watchdog::Slot& watchdog_;
   KvStore* kv_;
   ConsoleSink* console_;
+  SecretStore* secrets_;
   std::unordered_map<std::string, Slot> by_agent_;
   std::vector<std::shared_ptr<AgentIsolate>> retiring_;  // replaced, still finishing invocations
   std::chrono::steady_clock::time_point next_eviction_;

@@ -31,6 +31,7 @@ class HandlerRequest {
 class HandlerContext {
   #invocation;
   #kv;
+  #secrets;
   constructor(request, auth, metadata, invocation) {
     this.request = request;
     this.auth = auth;
@@ -38,6 +39,15 @@ class HandlerContext {
     this.#invocation = invocation;
   }
   get kv() { return (this.#kv ??= new KvNamespace(this.#invocation)); }
+  get secrets() { return (this.#secrets ??= new SecretsNamespace(this.#invocation)); }
+}
+
+// ctx.secrets: read-only; the values are set by the agent's owner (agentgate secret set).
+class SecretsNamespace {
+  #invocation;
+  constructor(invocation) { this.#invocation = invocation; }
+  get(name) { return native.secretsGet(this.#invocation, name); }
+  has(name) { return native.secretsHas(this.#invocation, name); }
 }
 
 hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
@@ -101,7 +111,9 @@ class KvNamespace {
   list(options) { return this.#call('list', options); }
 }
 Object.defineProperty(KvNamespace.prototype, Symbol.toStringTag, { value: 'KvNamespace' });
-for (const proto of [KvNamespace.prototype, HandlerContext.prototype, HandlerRequest.prototype]) Object.freeze(proto);
+for (const proto of [KvNamespace.prototype, SecretsNamespace.prototype, HandlerContext.prototype, HandlerRequest.prototype]) {
+  Object.freeze(proto);
+}
 
 const isPlainData = (value) => {
   if (Array.isArray(value)) return true;
