@@ -104,9 +104,7 @@ HttpReply AdminApi::handle(const AdminRequest& request, IsolatePool& checker, Ev
       return json_reply(200, boost::json::object{{"agents", std::move(agents)}});
     }
     if (request.method == "POST") return deploy(request.body, std::nullopt, checker);
-    HttpReply reply = json_error(405, "METHOD_NOT_ALLOWED", "use GET or POST");
-    reply.headers.emplace_back("allow", "GET, POST");
-    return reply;
+    return json_method_not_allowed("GET, POST");
   }
 
   std::string_view reference = rest.substr(1);

@@ -75,11 +75,7 @@ std::optional<T> parse_number(std::string_view text) {
 
 HttpReply handle_admin_console(std::string_view method, std::string_view target, const AgentSpec& agent,
                                ConsoleLog* console, EventLoop& loop) {
-  if (method != "GET") {
-    HttpReply reply = json_error(405, "METHOD_NOT_ALLOWED", "use GET");
-    reply.headers.emplace_back("allow", "GET");
-    return reply;
-  }
+  if (method != "GET") return json_method_not_allowed("GET");
   if (!console) return json_error(503, "CONSOLE_UNAVAILABLE", "the console is not configured on this server");
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return json_error(400, "BAD_REQUEST", "malformed query string");

@@ -61,11 +61,7 @@ std::optional<size_t> parse_size(std::string_view text) {
 
 HttpReply handle_admin_kv(std::string_view method, std::string_view target, const AgentSpec& agent, KvStore* store,
                           const KvLimits& limits) {
-  if (method != "GET" && method != "DELETE") {
-    HttpReply reply = json_error(405, "METHOD_NOT_ALLOWED", "use GET or DELETE");
-    reply.headers.emplace_back("allow", "GET, DELETE");
-    return reply;
-  }
+  if (method != "GET" && method != "DELETE") return json_method_not_allowed("GET, DELETE");
   if (!store) return json_error(503, "KV_UNAVAILABLE", "storage is not configured on this server");
   auto url = boost::urls::parse_origin_form(target);
   if (!url) return json_error(400, "BAD_REQUEST", "malformed query string");

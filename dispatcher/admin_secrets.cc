@@ -9,19 +9,13 @@ HttpReply store_error(const Error& error) {
   return json_error(error.code == "INVALID_ARGUMENT" ? 400 : 503, error.code, error.message);
 }
 
-HttpReply method_not_allowed(std::string_view allow) {
-  HttpReply reply = json_error(405, "METHOD_NOT_ALLOWED", "use " + std::string(allow));
-  reply.headers.emplace_back("allow", std::string(allow));
-  return reply;
-}
-
 }  // namespace
 
 HttpReply handle_admin_secrets(std::string_view method, std::string_view sub, std::string_view body,
                                const AgentSpec& agent, SecretStore* secrets) {
   if (!secrets) return json_error(503, "SECRETS_UNAVAILABLE", "secrets are not configured on this server");
   if (sub.empty() || sub == "/") {
-    if (method != "GET") return method_not_allowed("GET");
+    if (method != "GET") return json_method_not_allowed("GET");
     auto list = secrets->list(agent.id);
     if (!list) return store_error(list.error());
     boost::json::array names;
@@ -42,11 +36,11 @@ HttpReply handle_admin_secrets(std::string_view method, std::string_view sub, st
     if (!*removed) return json_error(404, "NOT_FOUND", "no secret '" + name + "'");
     return json_reply(200, boost::json::object{{"deleted", name}});
   }
-  return method_not_allowed("PUT, DELETE");
+  return json_method_not_allowed("PUT, DELETE");
 }
 
 HttpReply handle_secret_key_rotation(std::string_view method, SecretStore* secrets, const std::string& key_file) {
-  if (method != "POST") return method_not_allowed("POST");
+  if (method != "POST") return json_method_not_allowed("POST");
   if (!secrets) return json_error(503, "SECRETS_UNAVAILABLE", "secrets are not configured on this server");
   auto added = add_secret_key(key_file);
   if (!added) return json_error(500, added.error().code, added.error().message);

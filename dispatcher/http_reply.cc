@@ -17,6 +17,12 @@ HttpReply json_error(unsigned status, std::string_view code, std::string_view me
   return json_reply(status, boost::json::object{{"error", {{"code", code}, {"message", message}}}});
 }
 
+HttpReply json_method_not_allowed(std::string_view allow) {
+  HttpReply reply = json_error(405, "METHOD_NOT_ALLOWED", "use " + std::string(allow));
+  reply.headers.emplace_back("allow", std::string(allow));
+  return reply;
+}
+
 HttpReply text_reply(unsigned status, std::string_view body) {
   HttpReply reply;
   reply.status = status;

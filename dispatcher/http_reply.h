@@ -38,5 +38,7 @@ HttpReply json_reply(unsigned status, const boost::json::value& value);
 // {"error": {"code": CODE, "message": MESSAGE}} with the given status.
 HttpReply json_error(unsigned status, std::string_view code, std::string_view message);
 HttpReply text_reply(unsigned status, std::string_view body);
+// 405 METHOD_NOT_ALLOWED as JSON, with `Allow: <allow>` ("GET, DELETE").
+HttpReply json_method_not_allowed(std::string_view allow);
 
 }  // namespace agentgate

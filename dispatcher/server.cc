@@ -90,13 +90,19 @@ IncomingRequest to_incoming(http::request<http::string_body>& request) {
   return incoming;
 }
 
-http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bool keep_alive, bool head) {
-  http::response<http::string_body> response;
+// The status line and fields every response gets, streamed or not.
+template <class Body>
+void fill_head(http::response<Body>& response, const HttpReply& reply, unsigned version, bool keep_alive) {
   response.version(version);
   response.result(reply.status);
-  for (auto& [name, value] : reply.headers) response.insert(name, value);
+  for (const auto& [name, value] : reply.headers) response.insert(name, value);
   response.set(http::field::server, "agentgate");
   response.keep_alive(keep_alive);
+}
+
+http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bool keep_alive, bool head) {
+  http::response<http::string_body> response;
+  fill_head(response, reply, version, keep_alive);
   bool bodiless = reply.status == 204 || reply.status == 304;
   response.body() = bodiless ? std::string() : std::move(reply.body);
   response.prepare_payload();
@@ -269,11 +275,7 @@ class Worker {
       ~CancelOnExit() { body.cancel(); }
     } cancel_on_exit{*body};
     http::response<http::empty_body> head;
-    head.version(version);
-    head.result(reply.status);
-    for (auto& [name, value] : reply.headers) head.insert(name, value);
-    head.set(http::field::server, "agentgate");
-    head.keep_alive(false);
+    fill_head(head, reply, version, /*keep_alive=*/false);
     head.chunked(true);
     http::response_serializer<http::empty_body> serializer(head);
     stream.expires_after(config_.read_timeout);
