@@ -160,13 +160,15 @@ std::optional<SecretKey> SecretStore::key_for(std::string_view id) const {
 Status SecretStore::set(const std::string& agent_id, const std::string& name, std::string_view value) {
   if (!is_valid_secret_name(name)) return Error{"INVALID_ARGUMENT", "a secret name matches [A-Za-z0-9_.-]{1,128}"};
   if (value.size() > kMaxSecretBytes) return Error{"INVALID_ARGUMENT", "a secret value is at most 64 KiB"};
+  // The key is chosen under write_mutex_, which rotate() holds while it swaps the ring: a write is
+  // either under the new key or put before rotate() scans for records to re-encrypt.
+  std::lock_guard write(write_mutex_);
   SecretKey key;
   {
     std::lock_guard lock(mutex_);
     key = keys_.front();
   }
   std::string box = aead_seal(key.bytes, value, associated_data(agent_id, name));
-  std::lock_guard write(write_mutex_);
   return db_.put(record_key(agent_id, name), encode_record(key, now_ms(), box));
 }
 
@@ -205,6 +207,7 @@ Result<bool> SecretStore::remove(const std::string& agent_id, const std::string&
 }
 
 Status SecretStore::remove_agent(const std::string& agent_id) {
+  std::lock_guard write(write_mutex_);  // so a rotation cannot put back a record removed here
   auto secrets = list(agent_id);
   if (!secrets) return secrets.error();
   for (const auto& secret : *secrets) {
@@ -215,11 +218,14 @@ Status SecretStore::remove_agent(const std::string& agent_id) {
 
 Result<size_t> SecretStore::rotate(std::vector<SecretKey> keys) {
   if (keys.empty()) return Error{"CONFIG", "no key to rotate to"};
+  SecretKey current = keys.front();
   {
+    // Under write_mutex_ too: a set() that picked the old key has put its record by now, so the
+    // scan below sees it (see set()).
+    std::lock_guard write(write_mutex_);
     std::lock_guard lock(mutex_);
     keys_ = std::move(keys);
   }
-  SecretKey current = keys_.front();
   // Collect first, rewrite after: the scan must not see its own writes.
   std::vector<std::pair<std::string, std::string>> stale;
   auto scanned = db_.scan_prefix(kPrefix, [&](std::string_view key, std::string_view value) {
