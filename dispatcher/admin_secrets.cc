@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <mutex>
+
 namespace agentgate {
 namespace {
 
@@ -42,6 +44,10 @@ HttpReply handle_admin_secrets(std::string_view method, std::string_view sub, st
 HttpReply handle_secret_key_rotation(std::string_view method, SecretStore* secrets, const std::string& key_file) {
   if (method != "POST") return json_method_not_allowed("POST");
   if (!secrets) return json_error(503, "SECRETS_UNAVAILABLE", "secrets are not configured on this server");
+  // One rotation at a time: two reading the key file before either wrote it would each write back
+  // only their own new key, and records re-encrypted under the other one would become unreadable.
+  static std::mutex rotation_mutex;
+  std::lock_guard rotation(rotation_mutex);
   auto added = add_secret_key(key_file);
   if (!added) return json_error(500, added.error().code, added.error().message);
   auto keys = load_secret_keys(key_file, false);
