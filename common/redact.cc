@@ -1,10 +1,17 @@
 #include "common/redact.h"
 
+#include <algorithm>
+
 namespace agentgate {
 
 std::string redact(std::string text, const std::vector<std::string>& secrets) {
   constexpr std::string_view kMark = "[redacted]";
-  for (const auto& secret : secrets) {
+  // Longest first: a secret containing another must not be left half visible.
+  std::vector<const std::string*> ordered;
+  for (const auto& secret : secrets) ordered.push_back(&secret);
+  std::sort(ordered.begin(), ordered.end(), [](const auto* a, const auto* b) { return a->size() > b->size(); });
+  for (const std::string* entry : ordered) {
+    const std::string& secret = *entry;
     if (secret.size() < kMinRedactedBytes) continue;
     for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at + kMark.size())) {
       text.replace(at, secret.size(), kMark);

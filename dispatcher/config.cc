@@ -86,7 +86,7 @@ const std::vector<Flag>& flags() {
        string_flag(&ServeConfig::agents_dir)},
       {"admin-token-file", "FILE", "bearer token for /_admin/v1 (default DATA_DIR/admin.token, created if absent)",
        string_flag(&ServeConfig::admin_token_file)},
-      {"secrets-key-file", "FILE", "master keys for agents' secrets (default DATA_DIR/secrets.key, created if absent)",
+      {"secrets-key-file", "FILE", "master keys for agents' secrets (default DATA_DIR/secrets.key; created, mode 0600, if absent)",
        string_flag(&ServeConfig::secrets_key_file)},
       {"workers", "N", "worker threads, each with its own isolates (default: number of cores)",
        number_flag(1, 256, [](ServeConfig& c, uint64_t v) { c.workers = static_cast<unsigned>(v); })},

@@ -81,7 +81,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
   std::string key_file = config.secrets_key_file.empty() ? (fs::path(config.data_dir) / "secrets.key").string()
                                                          : config.secrets_key_file;
-  auto secret_keys = load_secret_keys(key_file, /*create=*/config.secrets_key_file.empty());
+  auto secret_keys = load_secret_keys(key_file, /*create=*/true);  // generated (0600) when absent
   if (!secret_keys) {
     std::cerr << "agentgate serve: " << secret_keys.error().message << "\n";
     return 1;

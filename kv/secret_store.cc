@@ -1,6 +1,7 @@
 #include "kv/secret_store.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -90,7 +91,9 @@ Status write_key_file(const std::string& path, const std::string& content) {
   std::string temporary = path + ".tmp";
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   if (fd < 0) return Error{"CONFIG", "cannot write the secrets key file " + temporary + ": " + std::strerror(errno)};
-  bool written = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
+  // A leftover temporary file keeps its old mode through O_CREAT: set it.
+  bool written = ::fchmod(fd, 0600) == 0 &&
+                 ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()) && ::fsync(fd) == 0;
   ::close(fd);
   if (!written || std::rename(temporary.c_str(), path.c_str()) != 0) {
     return Error{"CONFIG", "cannot write the secrets key file " + path};

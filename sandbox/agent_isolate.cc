@@ -739,9 +739,11 @@ void AgentIsolate::console_log(std::string_view level, std::string_view text) {
   std::string_view request_id = live ? std::string_view(invocation->second.request_id) : std::string_view("-");
   std::string_view function =
       live ? std::string_view(spec_->functions[invocation->second.function_index].name) : std::string_view("-");
-  bool truncated = text.size() > env_.limits.max_log_line;
-  std::string line(text.substr(0, env_.limits.max_log_line));
+  // Redacted before it is cut, so a secret across the cut cannot leave its first half behind.
+  std::string line(text);
   if (live && !invocation->second.redacted.empty()) line = redact(std::move(line), invocation->second.redacted);
+  bool truncated = line.size() > env_.limits.max_log_line;
+  if (truncated) line.resize(env_.limits.max_log_line);
   log::Level severity = level == "error" ? log::Level::kError
                         : level == "warn" ? log::Level::kWarn
                         : level == "debug" ? log::Level::kDebug

@@ -17,6 +17,10 @@ TEST(Redact, ASecretContainingTheMarkDoesNotLoop) {
   EXPECT_EQ(redact("x[redacted]x", {"[redacted]"}), "x[redacted]x");
 }
 
+TEST(Redact, ALongerSecretContainingAShorterOneGoesWhole) {
+  EXPECT_EQ(redact("key=abcdef-ghijkl", {"abcdef", "abcdef-ghijkl"}), "key=[redacted]");
+}
+
 TEST(CookieValues, TakesTheValuesQuotesRemovedAndSkipsShortOnes) {
   EXPECT_EQ(cookie_values("agt_a_sid=s3cr3t-session; agt_a_theme=dark; agt_a_q=\"quoted-value\"; novalue; =bare-value"),
             (std::vector<std::string>{"s3cr3t-session", "quoted-value", "bare-value"}));
