@@ -11,6 +11,7 @@
 #include "common/random.h"
 #include "common/uuid.h"
 #include "sandbox/kv_binding.h"
+#include "sandbox/crypto_binding.h"
 #include "sandbox/secrets_binding.h"
 #include "sandbox/v8_util.h"
 
@@ -28,22 +29,6 @@ constexpr int kUtf8WriteFlags = v8::String::NO_NULL_TERMINATION | v8::String::RE
 bool expect(bool ok, const FunctionCallbackInfo<Value>& args, std::string_view message) {
   if (!ok) v8util::throw_type_error(args.GetIsolate(), message);
   return ok;
-}
-
-// A Uint8Array of `length` bytes whose memory counts against the isolate's cap, or an empty handle
-// after throwing RangeError. (ArrayBuffer::NewBackingStore would abort the process instead.)
-Local<v8::Uint8Array> new_bytes(v8::Isolate* isolate, size_t length) {
-  std::unique_ptr<v8::BackingStore> store = IsolateHost::of(isolate)->new_backing_store(length);
-  if (!store) {
-    isolate->ThrowException(v8::Exception::RangeError(v8util::str(isolate, "Array buffer allocation failed")));
-    return {};
-  }
-  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
-  return v8::Uint8Array::New(buffer, 0, length);
-}
-
-char* view_data(Local<v8::ArrayBufferView> view) {
-  return static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset();
 }
 
 void utf8_encode(const FunctionCallbackInfo<Value>& args) {
@@ -188,6 +173,20 @@ void clear_timeout(const FunctionCallbackInfo<Value>& args) {
 
 }  // namespace
 
+Local<v8::Uint8Array> new_bytes(v8::Isolate* isolate, size_t length) {
+  std::unique_ptr<v8::BackingStore> store = IsolateHost::of(isolate)->new_backing_store(length);
+  if (!store) {
+    isolate->ThrowException(v8::Exception::RangeError(v8util::str(isolate, "Array buffer allocation failed")));
+    return {};
+  }
+  Local<v8::ArrayBuffer> buffer = v8::ArrayBuffer::New(isolate, std::move(store));
+  return v8::Uint8Array::New(buffer, 0, length);
+}
+
+char* view_data(Local<v8::ArrayBufferView> view) {
+  return static_cast<char*>(view->Buffer()->Data()) + view->ByteOffset();
+}
+
 Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> context) {
   Local<v8::Object> native = v8::Object::New(isolate);
   auto bind = [&](std::string_view name, v8::FunctionCallback callback) {
@@ -207,6 +206,7 @@ Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> 
   bind("clearTimeout", clear_timeout);
   add_kv_bindings(isolate, context, native);
   add_secrets_bindings(isolate, context, native);
+  add_crypto_bindings(isolate, context, native);
   return native;
 }
 

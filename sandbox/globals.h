@@ -61,6 +61,12 @@ class IsolateHost {
   static IsolateHost* of(v8::Isolate* isolate) { return static_cast<IsolateHost*>(isolate->GetData(0)); }
 };
 
+// A Uint8Array of `length` bytes whose memory counts against the isolate's cap, or an empty handle
+// after throwing RangeError. (ArrayBuffer::NewBackingStore would abort the process instead.)
+v8::Local<v8::Uint8Array> new_bytes(v8::Isolate* isolate, size_t length);
+// The first byte of a view's data.
+char* view_data(v8::Local<v8::ArrayBufferView> view);
+
 // Builds the `native` object passed to the prelude.
 v8::Local<v8::Object> make_native_bindings(v8::Isolate* isolate, v8::Local<v8::Context> context);
 

@@ -269,7 +269,7 @@ for (const [method, level] of [['log', 'info'], ['info', 'info'], ['debug', 'deb
 }
 define('console', consoleObject);
 
-// --- crypto (more of Web Crypto arrives with crypto.subtle) --------------------------------------
+// --- crypto ---------------------------------------------------------------------------------------
 const integerArrays = [Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array, Int32Array, Uint32Array, BigInt64Array, BigUint64Array];
 const cryptoObject = {
   getRandomValues(array) {
@@ -283,8 +283,105 @@ const cryptoObject = {
     return array;
   },
   randomUUID() { return native.randomUUID(); },
+  // Not in Web Crypto, but what a handler comparing tokens needs (as Node's crypto.timingSafeEqual).
+  timingSafeEqual(a, b) { return native.timingSafeEqual(a, b); },
 };
+
+// crypto.subtle (https://w3c.github.io/webcrypto/), the part handlers need today: digest, and HMAC
+// keys for sign/verify. The work is done natively on OpenSSL (sandbox/crypto_binding.cc).
+const hashNames = new Map([['sha-1', 'SHA-1'], ['sha-256', 'SHA-256'], ['sha-384', 'SHA-384'], ['sha-512', 'SHA-512']]);
+const algorithmName = (algorithm) => {
+  const name = typeof algorithm === 'string' ? algorithm : algorithm?.name;
+  if (typeof name !== 'string') throw new TypeError('algorithm: expected a name or an object with a name');
+  return name;
+};
+const hashName = (algorithm) => {
+  const name = hashNames.get(algorithmName(algorithm).toLowerCase());
+  if (!name) throw domException(`hash '${algorithmName(algorithm)}' is not supported`, 'NotSupportedError');
+  return name;
+};
+const bufferSource = (data, what) => {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data;
+  throw new TypeError(`${what}: expected an ArrayBuffer or a view of one`);
+};
+const copyOf = (data) => {
+  const view = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return view.slice();
+};
+const toArrayBuffer = (bytes) => bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+
+const keyMaterial = new WeakMap();  // CryptoKey -> its bytes, out of reach of agent code
+class CryptoKey {
+  #type; #extractable; #algorithm; #usages;
+  constructor(secret, type, extractable, algorithm, usages) {
+    if (secret !== keyMaterial) throw new TypeError('Illegal constructor');
+    this.#type = type; this.#extractable = extractable; this.#algorithm = algorithm; this.#usages = usages;
+  }
+  get type() { return this.#type; }
+  get extractable() { return this.#extractable; }
+  get algorithm() { return native.structuredClone(this.#algorithm); }
+  get usages() { return [...this.#usages]; }
+}
+Object.freeze(CryptoKey.prototype);
+
+const hmacKey = (key, usage) => {
+  if (!(key instanceof CryptoKey) || !keyMaterial.has(key)) throw new TypeError('key: expected a CryptoKey');
+  if (key.algorithm.name !== 'HMAC') throw domException('the key is not an HMAC key', 'InvalidAccessError');
+  if (!key.usages.includes(usage)) throw domException(`the key's usages do not include '${usage}'`, 'InvalidAccessError');
+  return keyMaterial.get(key);
+};
+const checkHmac = (algorithm) => {
+  if (algorithmName(algorithm).toUpperCase() !== 'HMAC') {
+    throw domException(`algorithm '${algorithmName(algorithm)}' is not supported (HMAC is)`, 'NotSupportedError');
+  }
+};
+
+const subtle = {
+  async digest(algorithm, data) {
+    return toArrayBuffer(native.digest(hashName(algorithm), bufferSource(data, 'digest')));
+  },
+  async importKey(format, keyData, algorithm, extractable, usages) {
+    if (format !== 'raw') throw domException(`key format '${format}' is not supported (raw is)`, 'NotSupportedError');
+    checkHmac(algorithm);
+    if (algorithm.hash === undefined) throw new TypeError('HMAC importKey: algorithm.hash is required');
+    const hash = hashName(algorithm.hash);
+    const bytes = copyOf(bufferSource(keyData, 'importKey'));
+    if (bytes.length === 0) throw domException('HMAC importKey: the key is empty', 'DataError');
+    const length = algorithm.length ?? bytes.length * 8;
+    if (length !== bytes.length * 8) throw domException('HMAC importKey: length does not match the key', 'DataError');
+    const list = [...usages];
+    if (list.length === 0) throw domException('importKey: usages must not be empty', 'SyntaxError');
+    for (const usage of list) {
+      if (usage !== 'sign' && usage !== 'verify') throw domException(`HMAC keys cannot be used to '${usage}'`, 'SyntaxError');
+    }
+    const key = new CryptoKey(keyMaterial, 'secret', Boolean(extractable), { name: 'HMAC', hash: { name: hash }, length },
+                              [...new Set(list)]);
+    keyMaterial.set(key, bytes);
+    return key;
+  },
+  async exportKey(format, key) {
+    if (format !== 'raw') throw domException(`key format '${format}' is not supported (raw is)`, 'NotSupportedError');
+    if (!(key instanceof CryptoKey) || !keyMaterial.has(key)) throw new TypeError('key: expected a CryptoKey');
+    if (!key.extractable) throw domException('the key is not extractable', 'InvalidAccessError');
+    return toArrayBuffer(keyMaterial.get(key));
+  },
+  async sign(algorithm, key, data) {
+    checkHmac(algorithm);
+    const material = hmacKey(key, 'sign');
+    return toArrayBuffer(native.hmac(key.algorithm.hash.name, material, bufferSource(data, 'sign')));
+  },
+  async verify(algorithm, key, signature, data) {
+    checkHmac(algorithm);
+    const material = hmacKey(key, 'verify');
+    const expected = native.hmac(key.algorithm.hash.name, material, bufferSource(data, 'verify'));
+    const given = copyOf(bufferSource(signature, 'verify'));
+    return given.length === expected.length && native.timingSafeEqual(given, expected);
+  },
+};
+Object.freeze(subtle);
+cryptoObject.subtle = subtle;
 define('crypto', cryptoObject);
+define('CryptoKey', CryptoKey);
 
 // --- structured clone, microtasks, timers --------------------------------------------------------
 define('structuredClone', function structuredClone(value, options) {

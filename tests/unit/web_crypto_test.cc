@@ -1,0 +1,124 @@
+// crypto.subtle and crypto.timingSafeEqual: results must match the Web Crypto standard, so each
+// case runs the same expression here and in Node.js's webcrypto and compares what comes out.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+
+#include <unistd.h>
+
+#include "tests/support/sandbox_harness.h"
+
+namespace agentgate::testing {
+namespace {
+
+// Shared by both sides: hex of an ArrayBuffer, and the inputs.
+constexpr const char* kPrologue =
+    "const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');"
+    "const bytes = (s) => new TextEncoder().encode(s);";
+
+// Runs `expression` (awaited, turned into a string) in Node's webcrypto, from a script file.
+std::string in_node(const std::string& expression) {
+  std::string script = std::string("const { webcrypto: crypto, timingSafeEqual: require_timing } = require('node:crypto');") +
+                       kPrologue + "(async () => { try { console.log(String(await (" + expression +
+                       "))); } catch (e) { console.log('threw ' + e.name); } })();\n";
+  char path[] = "/tmp/agentgate-webcrypto-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return "cannot write the node script";
+  bool written = write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size());
+  close(fd);
+  std::string out = written ? "" : "cannot write the node script";
+  if (written) {
+    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen((std::string("node ") + path).c_str(), "r"), &pclose);
+    std::array<char, 4096> buffer;
+    while (pipe && !feof(pipe.get())) {
+      size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get());
+      if (n == 0) break;
+      out.append(buffer.data(), n);
+    }
+  }
+  unlink(path);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+std::string in_agentgate(SandboxHarness& harness, const std::string& expression) {
+  std::string result = harness.eval(std::string("(async () => {") + kPrologue +
+                                    "const require_timing = crypto.timingSafeEqual; return await (" + expression + "); })()");
+  // eval reports errors as "threw Name: message"; Node's side prints only the name.
+  if (result.rfind("threw ", 0) == 0) result = result.substr(0, result.find(':'));
+  return result;
+}
+
+struct CryptoCase {
+  const char* name;
+  const char* expression;
+};
+
+class WebCryptoMatchesNode : public ::testing::TestWithParam<CryptoCase> {};
+
+TEST_P(WebCryptoMatchesNode, SameResult) {
+  SandboxHarness harness;
+  std::string expected = in_node(GetParam().expression);
+  ASSERT_FALSE(expected.empty()) << "node printed nothing";
+  EXPECT_EQ(in_agentgate(harness, GetParam().expression), expected);
+}
+
+// Node 20 names this error "InvalidAccessException"; the standard says InvalidAccessError.
+TEST(WebCrypto, ExportingANonExtractableKeyIsAnInvalidAccessError) {
+  SandboxHarness harness;
+  EXPECT_EQ(in_agentgate(harness,
+                         "crypto.subtle.importKey('raw', bytes('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])"
+                         ".then((k) => crypto.subtle.exportKey('raw', k))"),
+            "threw InvalidAccessError");
+}
+
+TEST(WebCrypto, KeyBytesAreNotReachableFromTheKey) {
+  SandboxHarness harness;
+  EXPECT_EQ(in_agentgate(harness,
+                         "crypto.subtle.importKey('raw', bytes('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])"
+                         ".then((k) => JSON.stringify([Object.keys(k), Object.getOwnPropertyNames(k)]))"),
+            "[[],[]]");
+}
+
+#define HMAC_KEY(hash, usages) \
+  "crypto.subtle.importKey('raw', bytes('a secret key'), { name: 'HMAC', hash: " hash " }, false, " usages ")"
+
+INSTANTIATE_TEST_SUITE_P(
+    Subtle, WebCryptoMatchesNode,
+    ::testing::Values(
+        CryptoCase{"digest_sha256_empty", "crypto.subtle.digest('SHA-256', new Uint8Array()).then(hex)"},
+        CryptoCase{"digest_sha256", "crypto.subtle.digest('SHA-256', bytes('hello, agents')).then(hex)"},
+        CryptoCase{"digest_sha384_object_name", "crypto.subtle.digest({ name: 'SHA-384' }, bytes('x')).then(hex)"},
+        CryptoCase{"digest_sha512_lower_case", "crypto.subtle.digest('sha-512', bytes('x')).then(hex)"},
+        CryptoCase{"digest_of_an_ArrayBuffer", "crypto.subtle.digest('SHA-256', bytes('abc').buffer).then(hex)"},
+        CryptoCase{"digest_of_a_subarray", "crypto.subtle.digest('SHA-256', bytes('abcdef').subarray(2, 4)).then(hex)"},
+        CryptoCase{"digest_unknown_algorithm", "crypto.subtle.digest('MD5', bytes('x'))"},
+        CryptoCase{"digest_of_a_string", "crypto.subtle.digest('SHA-256', 'text')"},
+        CryptoCase{"hmac_sha256_sign", HMAC_KEY("'SHA-256'", "['sign']") ".then((k) => crypto.subtle.sign('HMAC', k, bytes('state=abc'))).then(hex)"},
+        CryptoCase{"hmac_sha512_sign", HMAC_KEY("{ name: 'SHA-512' }", "['sign']") ".then((k) => crypto.subtle.sign({ name: 'HMAC' }, k, bytes('m'))).then(hex)"},
+        CryptoCase{"hmac_verify_good",
+                   HMAC_KEY("'SHA-256'", "['sign', 'verify']")
+                   ".then(async (k) => crypto.subtle.verify('HMAC', k, await crypto.subtle.sign('HMAC', k, bytes('m')), bytes('m')))"},
+        CryptoCase{"hmac_verify_tampered",
+                   HMAC_KEY("'SHA-256'", "['sign', 'verify']")
+                   ".then(async (k) => { const s = new Uint8Array(await crypto.subtle.sign('HMAC', k, bytes('m'))); s[0] ^= 1;"
+                   " return crypto.subtle.verify('HMAC', k, s, bytes('m')); })"},
+        CryptoCase{"hmac_verify_short_signature",
+                   HMAC_KEY("'SHA-256'", "['verify']") ".then((k) => crypto.subtle.verify('HMAC', k, new Uint8Array(3), bytes('m')))"},
+        CryptoCase{"hmac_sign_without_the_usage", HMAC_KEY("'SHA-256'", "['verify']") ".then((k) => crypto.subtle.sign('HMAC', k, bytes('m')))"},
+        CryptoCase{"hmac_key_algorithm", HMAC_KEY("'SHA-256'", "['sign']") ".then((k) => JSON.stringify([k.type, k.extractable, k.algorithm, k.usages]))"},
+        CryptoCase{"hmac_empty_usages", HMAC_KEY("'SHA-256'", "[]")},
+        CryptoCase{"hmac_bad_usage", HMAC_KEY("'SHA-256'", "['encrypt']")},
+        CryptoCase{"hmac_without_hash", "crypto.subtle.importKey('raw', bytes('k'), { name: 'HMAC' }, false, ['sign'])"},
+        CryptoCase{"export_extractable",
+                   "crypto.subtle.importKey('raw', bytes('abc'), { name: 'HMAC', hash: 'SHA-1' }, true, ['sign'])"
+                   ".then((k) => crypto.subtle.exportKey('raw', k)).then(hex)"},
+        CryptoCase{"timing_safe_equal_same", "require_timing(bytes('token-1'), bytes('token-1'))"},
+        CryptoCase{"timing_safe_equal_different", "require_timing(bytes('token-1'), bytes('token-2'))"},
+        CryptoCase{"timing_safe_equal_lengths", "require_timing(bytes('a'), bytes('ab'))"}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+}  // namespace
+}  // namespace agentgate::testing
