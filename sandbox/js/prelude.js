@@ -336,12 +336,65 @@ const checkHmac = (algorithm) => {
   }
 };
 
+const base64urlBytes = (text, field) => {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9_-]+$/.test(text)) throw domException(`JWK ${field}: expected base64url`, 'DataError');
+  const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/'));
+  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
+};
+const publicUsages = (usages) => {
+  const list = [...usages];
+  for (const usage of list) {
+    if (usage !== 'verify') throw domException(`a public key cannot be used to '${usage}'`, 'SyntaxError');
+  }
+  return [...new Set(list)];
+};
+const jwkChecks = { 'RS1': 'SHA-1', 'RS256': 'SHA-256', 'RS384': 'SHA-384', 'RS512': 'SHA-512' };
+
+// importKey('jwk', ...) for the public keys that sign id_tokens: RSA (RS256...) and P-256 (ES256).
+const importPublicJwk = (jwk, algorithm, extractable, usages) => {
+  if (typeof jwk !== 'object' || jwk === null) throw new TypeError('importKey: a JWK must be an object');
+  const name = algorithmName(algorithm).toUpperCase();
+  if (name === 'RSASSA-PKCS1-V1_5') {
+    if (algorithm.hash === undefined) throw new TypeError('importKey: algorithm.hash is required');
+    const hash = hashName(algorithm.hash);
+    if (jwk.kty !== 'RSA') throw domException("JWK kty: expected 'RSA'", 'DataError');
+    if (jwk.d !== undefined) throw domException('only public RSA keys can be imported', 'NotSupportedError');
+    if (jwk.alg !== undefined && jwkChecks[jwk.alg] !== hash) throw domException(`JWK alg '${jwk.alg}' does not match ${hash}`, 'DataError');
+    const modulus = base64urlBytes(jwk.n, 'n');
+    const exponent = base64urlBytes(jwk.e, 'e');
+    native.verifySignature('RSA', hash, jwk.n, jwk.e, new Uint8Array(), new Uint8Array());  // throws for a bad key
+    const key = new CryptoKey(keyMaterial, 'public', Boolean(extractable),
+                              { name: 'RSASSA-PKCS1-v1_5', modulusLength: modulus.length * 8, publicExponent: exponent, hash: { name: hash } },
+                              publicUsages(usages));
+    keyMaterial.set(key, { kind: 'RSA', first: jwk.n, second: jwk.e, jwk: { kty: 'RSA', n: jwk.n, e: jwk.e } });
+    return key;
+  }
+  if (name === 'ECDSA') {
+    if (algorithm.namedCurve !== 'P-256') throw domException('ECDSA: only the P-256 curve is supported', 'NotSupportedError');
+    if (jwk.kty !== 'EC' || jwk.crv !== 'P-256') throw domException("JWK: expected kty 'EC' and crv 'P-256'", 'DataError');
+    if (jwk.d !== undefined) throw domException('only public EC keys can be imported', 'NotSupportedError');
+    base64urlBytes(jwk.x, 'x');
+    base64urlBytes(jwk.y, 'y');
+    try {
+      native.verifySignature('EC-P256', 'SHA-256', jwk.x, jwk.y, new Uint8Array(), new Uint8Array());
+    } catch {
+      throw domException('JWK: not a valid P-256 public key', 'DataError');
+    }
+    const key = new CryptoKey(keyMaterial, 'public', Boolean(extractable), { name: 'ECDSA', namedCurve: 'P-256' },
+                              publicUsages(usages));
+    keyMaterial.set(key, { kind: 'EC-P256', first: jwk.x, second: jwk.y, jwk: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y } });
+    return key;
+  }
+  throw domException(`algorithm '${algorithmName(algorithm)}' is not supported for jwk keys`, 'NotSupportedError');
+};
+
 const subtle = {
   async digest(algorithm, data) {
     return toArrayBuffer(native.digest(hashName(algorithm), bufferSource(data, 'digest')));
   },
   async importKey(format, keyData, algorithm, extractable, usages) {
-    if (format !== 'raw') throw domException(`key format '${format}' is not supported (raw is)`, 'NotSupportedError');
+    if (format === 'jwk') return importPublicJwk(keyData, algorithm, extractable, usages);
+    if (format !== 'raw') throw domException(`key format '${format}' is not supported (raw, jwk are)`, 'NotSupportedError');
     checkHmac(algorithm);
     if (algorithm.hash === undefined) throw new TypeError('HMAC importKey: algorithm.hash is required');
     const hash = hashName(algorithm.hash);
@@ -360,10 +413,12 @@ const subtle = {
     return key;
   },
   async exportKey(format, key) {
-    if (format !== 'raw') throw domException(`key format '${format}' is not supported (raw is)`, 'NotSupportedError');
     if (!(key instanceof CryptoKey) || !keyMaterial.has(key)) throw new TypeError('key: expected a CryptoKey');
     if (!key.extractable) throw domException('the key is not extractable', 'InvalidAccessError');
-    return toArrayBuffer(keyMaterial.get(key));
+    const material = keyMaterial.get(key);
+    if (format === 'raw' && material instanceof Uint8Array) return toArrayBuffer(material);
+    if (format === 'jwk' && !(material instanceof Uint8Array)) return { ...material.jwk, key_ops: key.usages, ext: true };
+    throw domException(`key format '${format}' is not supported for this key`, 'NotSupportedError');
   },
   async sign(algorithm, key, data) {
     checkHmac(algorithm);
@@ -371,6 +426,15 @@ const subtle = {
     return toArrayBuffer(native.hmac(key.algorithm.hash.name, material, bufferSource(data, 'sign')));
   },
   async verify(algorithm, key, signature, data) {
+    const name = algorithmName(algorithm).toUpperCase();
+    if (name === 'RSASSA-PKCS1-V1_5' || name === 'ECDSA') {
+      if (!(key instanceof CryptoKey) || !keyMaterial.has(key)) throw new TypeError('key: expected a CryptoKey');
+      if (key.algorithm.name.toUpperCase() !== name) throw domException('the key is for another algorithm', 'InvalidAccessError');
+      if (!key.usages.includes('verify')) throw domException("the key's usages do not include 'verify'", 'InvalidAccessError');
+      const hash = name === 'ECDSA' ? hashName(algorithm.hash ?? '') : key.algorithm.hash.name;
+      const { kind, first, second } = keyMaterial.get(key);
+      return native.verifySignature(kind, hash, first, second, bufferSource(signature, 'verify'), bufferSource(data, 'verify'));
+    }
     checkHmac(algorithm);
     const material = hmacKey(key, 'verify');
     const expected = native.hmac(key.algorithm.hash.name, material, bufferSource(data, 'verify'));

@@ -14,9 +14,20 @@ namespace agentgate::testing {
 namespace {
 
 // Shared by both sides: hex of an ArrayBuffer, and the inputs.
+// RSA-2048 and P-256 public keys and signatures of "header.payload", made once with Node's webcrypto
+// (generateKey, sign, exportKey 'jwk'): the shape of an id_token check against a provider's JWKS.
 constexpr const char* kPrologue =
     "const hex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, '0')).join('');"
-    "const bytes = (s) => new TextEncoder().encode(s);";
+    "const bytes = (s) => new TextEncoder().encode(s);"
+    "const b64u = (t) => Uint8Array.from(atob(t.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));"
+    "const rsaJwk = { kty: 'RSA', n: 'yPkDdqMor5c55uPc8lmp-HP9nsm12PnN2skTFU5xg99vWOukVphDQYsOXBp66DprH5FdQJsaD6AtQh9dI61ocJ0cM-4cOWG6ebnoEfl5mcL1Qxklv2LALcYuSEUmUXCihsOV-CNPj93HdmNTR_T18L6Dfkgzojua38STNYW8YROzUq0Gz0MmxnMGlrw5TG6z8FVv8v8X5iNW0esmindbedIRZaU7bq4aZQ28CsknXXCvGyFPZtq3opyXSOUG5QHzCCV49ujuvNRUQJ6X7aIcvNoJVENFJozuWnqVRf0R1G-eFj8VwWjJ9M24XkJ0b6KQ77ufvz1vOgb4KGsaPxX4mQ', e: 'AQAB', alg: 'RS256' };"
+    "const rsaSig = b64u('sqpSgp_2XGsgjz98AQxeo4_wmKnvgFqGtsB-unH-PvvKSDlSDutcdGxTTorOtzoxW1HWTFBNvl597iBLlIuYxOyrp0MzEbYc2mo5Qlzf-o9BXUvZJrV4zn3HMM0x4S4DKuphSyodl9tgRinFQdW13H76cbokBLVlTLCeAQSPc20usgPkdmCvLVjGc7Q3JEukZcYdQ_3t7o7vXx5QIHsbVP9BKKb7ar6rVlDDRqZomK2pf1UoaUxwVmCGdbluXSjFpItFISg65eYBSvm7vteIAeLtJLJxNPLid8hxtNzXMMI9FxuW3tMRHeHOkfHR6IoWEYUI3CcN3hYhiridpHzrTQ');"
+    "const ecJwk = { kty: 'EC', crv: 'P-256', x: '4KftNejLa_Tle5a1hS1RlXUsWsfdQSPPA7-yJ3fU0QE', y: '7JNZ8eeWUuvYtIOb8CmZhKNLvtLTruPxDVzuJX1nqEk' };"
+    "const ecSig = b64u('DyR0gthgs-iDDqx-hzzxwuby8GyXSRTPG7nVazhvguenL9UaTy-b4WkDhagXt2CKZRRZBPIsPVnb3njAg2ERbw');"
+    "const signed = bytes('header.payload');"
+    "const flipped = (sig) => { const s = sig.slice(); s[5] ^= 1; return s; };"
+    "const rsaKey = () => crypto.subtle.importKey('jwk', rsaJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);"
+    "const ecKey = () => crypto.subtle.importKey('jwk', ecJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);";
 
 // Runs `expression` (awaited, turned into a string) in Node's webcrypto, from a script file.
 std::string in_node(const std::string& expression) {
@@ -115,6 +126,19 @@ INSTANTIATE_TEST_SUITE_P(
         CryptoCase{"export_extractable",
                    "crypto.subtle.importKey('raw', bytes('abc'), { name: 'HMAC', hash: 'SHA-1' }, true, ['sign'])"
                    ".then((k) => crypto.subtle.exportKey('raw', k)).then(hex)"},
+        CryptoCase{"rs256_verifies", "rsaKey().then((k) => crypto.subtle.verify('RSASSA-PKCS1-v1_5', k, rsaSig, signed))"},
+        CryptoCase{"rs256_tampered_signature", "rsaKey().then((k) => crypto.subtle.verify('RSASSA-PKCS1-v1_5', k, flipped(rsaSig), signed))"},
+        CryptoCase{"rs256_other_data", "rsaKey().then((k) => crypto.subtle.verify('RSASSA-PKCS1-v1_5', k, rsaSig, bytes('header.payloaD')))"},
+        CryptoCase{"rs256_key_algorithm", "rsaKey().then((k) => JSON.stringify([k.type, k.algorithm.name, k.algorithm.modulusLength, k.algorithm.hash, k.usages]))"},
+        CryptoCase{"rs256_alg_mismatch", "crypto.subtle.importKey('jwk', rsaJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-512' }, false, ['verify'])"},
+        CryptoCase{"rs256_sign_usage_on_a_public_key", "crypto.subtle.importKey('jwk', rsaJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['sign'])"},
+        CryptoCase{"es256_verifies", "ecKey().then((k) => crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, k, ecSig, signed))"},
+        CryptoCase{"es256_tampered_signature", "ecKey().then((k) => crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, k, flipped(ecSig), signed))"},
+        CryptoCase{"es256_short_signature", "ecKey().then((k) => crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, k, ecSig.slice(0, 63), signed))"},
+        CryptoCase{"es256_key_algorithm", "ecKey().then((k) => JSON.stringify([k.type, k.algorithm, k.usages]))"},
+        CryptoCase{"es256_point_not_on_the_curve",
+                   "crypto.subtle.importKey('jwk', { ...ecJwk, y: ecJwk.x }, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify'])"},
+        CryptoCase{"verify_with_the_wrong_algorithm", "ecKey().then((k) => crypto.subtle.verify('RSASSA-PKCS1-v1_5', k, ecSig, signed))"},
         CryptoCase{"timing_safe_equal_same", "require_timing(bytes('token-1'), bytes('token-1'))"},
         CryptoCase{"timing_safe_equal_different", "require_timing(bytes('token-1'), bytes('token-2'))"},
         CryptoCase{"timing_safe_equal_lengths", "require_timing(bytes('a'), bytes('ab'))"}),
