@@ -1,0 +1,99 @@
+#include "policy/egress.h"
+
+#include <algorithm>
+
+namespace agentgate {
+namespace {
+
+struct Range {
+  std::array<uint8_t, 16> prefix;
+  int bits;
+  std::string_view why;
+};
+
+bool in(const std::array<uint8_t, 16>& address, const std::array<uint8_t, 16>& prefix, int bits) {
+  for (int i = 0; i < 16 && bits > 0; ++i, bits -= 8) {
+    uint8_t mask = bits >= 8 ? 0xff : static_cast<uint8_t>(0xff << (8 - bits));
+    if ((address[i] & mask) != (prefix[i] & mask)) return false;
+  }
+  return true;
+}
+
+constexpr std::array<uint8_t, 16> v4_prefix(uint8_t a, uint8_t b = 0, uint8_t c = 0, uint8_t d = 0) {
+  return {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, a, b, c, d};
+}
+
+// IPv4 ranges, as prefixes of the mapped form (96 + IPv4 prefix length bits).
+constexpr Range kV4[] = {
+    {v4_prefix(0), 96 + 8, "\"this network\" (0.0.0.0/8)"},
+    {v4_prefix(10), 96 + 8, "private (10.0.0.0/8)"},
+    {v4_prefix(100, 64), 96 + 10, "carrier-grade NAT (100.64.0.0/10)"},
+    {v4_prefix(127), 96 + 8, "loopback (127.0.0.0/8)"},
+    {v4_prefix(169, 254), 96 + 16, "link-local, cloud metadata (169.254.0.0/16)"},
+    {v4_prefix(172, 16), 96 + 12, "private (172.16.0.0/12)"},
+    {v4_prefix(192, 0, 0), 96 + 24, "IETF protocol assignments (192.0.0.0/24)"},
+    {v4_prefix(192, 0, 2), 96 + 24, "documentation (192.0.2.0/24)"},
+    {v4_prefix(192, 88, 99), 96 + 24, "6to4 relay anycast (192.88.99.0/24)"},
+    {v4_prefix(192, 168), 96 + 16, "private (192.168.0.0/16)"},
+    {v4_prefix(198, 18), 96 + 15, "benchmarking (198.18.0.0/15)"},
+    {v4_prefix(198, 51, 100), 96 + 24, "documentation (198.51.100.0/24)"},
+    {v4_prefix(203, 0, 113), 96 + 24, "documentation (203.0.113.0/24)"},
+    {v4_prefix(224), 96 + 4, "multicast (224.0.0.0/4)"},
+    {v4_prefix(240), 96 + 4, "reserved and broadcast (240.0.0.0/4)"},
+};
+
+constexpr std::array<uint8_t, 16> v6(std::initializer_list<uint8_t> head) {
+  std::array<uint8_t, 16> out{};
+  size_t i = 0;
+  for (uint8_t byte : head) out[i++] = byte;
+  return out;
+}
+
+const Range kV6[] = {
+    {v6({}), 128, "unspecified (::)"},
+    {v6({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1}), 128, "loopback (::1)"},
+    {v6({0x01, 0x00}), 64, "discard-only (100::/64)"},
+    {v6({0x20, 0x01, 0x0d, 0xb8}), 32, "documentation (2001:db8::/32)"},
+    {v6({0xfc}), 7, "unique-local (fc00::/7)"},
+    {v6({0xfe, 0x80}), 10, "link-local (fe80::/10)"},
+    {v6({0xfe, 0xc0}), 10, "site-local (fec0::/10)"},
+    {v6({0xff}), 8, "multicast (ff00::/8)"},
+};
+
+}  // namespace
+
+IpAddress IpAddress::v4(const std::array<uint8_t, 4>& octets) {
+  IpAddress address;
+  address.bytes = v4_prefix(octets[0], octets[1], octets[2], octets[3]);
+  return address;
+}
+
+IpAddress IpAddress::v6(const std::array<uint8_t, 16>& bytes) { return IpAddress{bytes}; }
+
+std::optional<std::string_view> egress_refusal(const IpAddress& address) {
+  const auto& bytes = address.bytes;
+  // IPv4 inside IPv6: judge the IPv4 address.
+  std::optional<std::array<uint8_t, 4>> carried;
+  if (in(bytes, v4_prefix(0), 96)) {
+    carried = std::array<uint8_t, 4>{bytes[12], bytes[13], bytes[14], bytes[15]};  // mapped
+  } else if (in(bytes, v6({0, 0x64, 0xff, 0x9b}), 96)) {
+    carried = std::array<uint8_t, 4>{bytes[12], bytes[13], bytes[14], bytes[15]};  // NAT64
+  } else if (in(bytes, v6({0x20, 0x02}), 16)) {
+    carried = std::array<uint8_t, 4>{bytes[2], bytes[3], bytes[4], bytes[5]};  // 6to4
+  } else if (in(bytes, v6({}), 96) && !in(bytes, v6({}), 127)) {
+    carried = std::array<uint8_t, 4>{bytes[12], bytes[13], bytes[14], bytes[15]};  // IPv4-compatible (deprecated)
+  }
+  if (carried) {
+    IpAddress inner = IpAddress::v4(*carried);
+    for (const Range& range : kV4) {
+      if (in(inner.bytes, range.prefix, range.bits)) return range.why;
+    }
+    return std::nullopt;
+  }
+  for (const Range& range : kV6) {
+    if (in(bytes, range.prefix, range.bits)) return range.why;
+  }
+  return std::nullopt;
+}
+
+}  // namespace agentgate
