@@ -205,6 +205,11 @@ INSTANTIATE_TEST_SUITE_P(
         JsRow{"randomUUID is a version 4 UUID",
               "/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(crypto.randomUUID())", "true"},
         JsRow{"randomUUID differs per call", "crypto.randomUUID() !== crypto.randomUUID()", "true"},
+        JsRow{"1000 randomUUIDs (across pool refills) are distinct version 4 UUIDs",
+              "(() => { const seen = new Set(); for (let i = 0; i < 1000; i++) { const u = crypto.randomUUID();"
+              " if (!/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(u)) return u; seen.add(u); }"
+              " return seen.size; })()",
+              "1000"},
         JsRow{"getRandomValues returns its argument",
               "(() => { const a = new Uint8Array(32); return crypto.getRandomValues(a) === a; })()", "true"},
         JsRow{"getRandomValues fills the array", "crypto.getRandomValues(new Uint8Array(64)).some((b) => b !== 0)", "true"},
