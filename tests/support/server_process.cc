@@ -1,6 +1,7 @@
 #include "tests/support/server_process.h"
 
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -60,6 +61,10 @@ ServerProcess::ServerProcess(const std::string& data_dir, std::vector<std::strin
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = fork();
   if (pid_ == 0) {
+    // A test binary that crashes must not leave its servers running (holding ports, data dirs, and
+    // any lock the test run held): the kernel kills the server when the thread that started it ends,
+    // so a ServerProcess must be made on the thread that lives as long as it (the test's).
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(out_pipe[1], STDOUT_FILENO);
     int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
     dup2(log_fd, STDERR_FILENO);
