@@ -121,6 +121,82 @@ const isPlainData = (value) => {
   return proto === null || proto === Object.prototype;
 };
 
+// --- Headers (https://fetch.spec.whatwg.org/#headers-class) --------------------------------------
+// A header list of lower-case names; get() combines repeated values with ", ", and iteration is
+// sorted by name with each set-cookie on its own, as the standard says.
+const headerToken = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const normalizeHeaderValue = (value) => String(value).replace(/^[\t\n\r ]+|[\t\n\r ]+$/g, '');
+const checkedHeader = (name, value) => {
+  const lower = String(name).toLowerCase();
+  if (!headerToken.test(lower)) throw new TypeError(`Headers: '${String(name).slice(0, 100)}' is not a valid header name`);
+  const normalized = normalizeHeaderValue(value);
+  if (/[\0\r\n]/.test(normalized)) throw new TypeError(`Headers: the value of '${lower}' contains NUL, CR or LF`);
+  return [lower, normalized];
+};
+class Headers {
+  #list = [];  // [name, value] in insertion order
+  constructor(init = undefined) {
+    if (init === undefined || init === null) return;
+    if (init instanceof Headers) {
+      for (const [name, value] of init.#list) this.#list.push([name, value]);
+    } else if (typeof init === 'object' && typeof init[Symbol.iterator] === 'function') {
+      for (const pair of init) {
+        const entry = [...pair];
+        if (entry.length !== 2) throw new TypeError('Headers: each entry must be a [name, value] pair');
+        this.append(entry[0], entry[1]);
+      }
+    } else if (typeof init === 'object') {
+      for (const name of Object.keys(init)) this.append(name, init[name]);
+    } else {
+      throw new TypeError('Headers: expected an object, an iterable of pairs, or a Headers');
+    }
+  }
+  append(name, value) { this.#list.push(checkedHeader(name, value)); }
+  set(name, value) {
+    // The first header of this name takes the value, the others go (or it is appended).
+    const [lower, normalized] = checkedHeader(name, value);
+    let replaced = false;
+    this.#list = this.#list.filter((entry) => {
+      if (entry[0] !== lower) return true;
+      if (replaced) return false;
+      entry[1] = normalized;
+      replaced = true;
+      return true;
+    });
+    if (!replaced) this.#list.push([lower, normalized]);
+  }
+  delete(name) {
+    const lower = checkedHeader(name, '')[0];
+    this.#list = this.#list.filter(([n]) => n !== lower);
+  }
+  get(name) {
+    const lower = checkedHeader(name, '')[0];
+    const values = this.#list.filter(([n]) => n === lower).map(([, v]) => v);
+    return values.length === 0 ? null : values.join(', ');
+  }
+  getSetCookie() { return this.#list.filter(([n]) => n === 'set-cookie').map(([, v]) => v); }
+  has(name) {
+    const lower = checkedHeader(name, '')[0];
+    return this.#list.some(([n]) => n === lower);
+  }
+  *entries() {
+    const names = [...new Set(this.#list.map(([n]) => n))].sort();
+    for (const name of names) {
+      if (name === 'set-cookie') {
+        for (const value of this.getSetCookie()) yield [name, value];
+      } else {
+        yield [name, this.get(name)];
+      }
+    }
+  }
+  *keys() { for (const [name] of this.entries()) yield name; }
+  *values() { for (const [, value] of this.entries()) yield value; }
+  forEach(callback, thisArg) { for (const [name, value] of this.entries()) callback.call(thisArg, value, name, this); }
+  [Symbol.iterator]() { return this.entries(); }
+  get [Symbol.toStringTag]() { return 'Headers'; }
+}
+define('Headers', Headers);
+
 // Flattens a handler's return value to [status, body, name, value, name, value, ...] with
 // lower-case names, or returns a string saying what is wrong. C++ (response_convert.cc) checks the
 // types, names and characters of what comes back and drops framing headers: this shapes the data,
@@ -131,8 +207,10 @@ hooks.flattenResponse = (response) => {
   }
   const { status, headers, body } = response;
   const out = [status, ''];
-  if (headers !== undefined && headers !== null) {
-    if (typeof headers !== 'object' || Array.isArray(headers)) return 'headers: must be an object of name -> value';
+  if (headers instanceof Headers) {
+    for (const [name, value] of headers) out.push(name, value);  // set-cookie comes out once per cookie
+  } else if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) return 'headers: must be an object of name -> value or a Headers';
     for (const name of Object.keys(headers)) {
       const lower = name.toLowerCase();
       const value = headers[name];

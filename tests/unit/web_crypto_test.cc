@@ -2,13 +2,9 @@
 // case runs the same expression here and in Node.js's webcrypto and compares what comes out.
 #include <gtest/gtest.h>
 
-#include <array>
-#include <cstdio>
-#include <memory>
-
-#include <unistd.h>
 
 #include "tests/support/sandbox_harness.h"
+#include "tests/unit/node_compare.h"
 
 namespace agentgate::testing {
 namespace {
@@ -29,37 +25,14 @@ constexpr const char* kPrologue =
     "const rsaKey = () => crypto.subtle.importKey('jwk', rsaJwk, { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, false, ['verify']);"
     "const ecKey = () => crypto.subtle.importKey('jwk', ecJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);";
 
-// Runs `expression` (awaited, turned into a string) in Node's webcrypto, from a script file.
-std::string in_node(const std::string& expression) {
-  std::string script = std::string("const { webcrypto: crypto, timingSafeEqual: require_timing } = require('node:crypto');") +
-                       kPrologue + "(async () => { try { console.log(String(await (" + expression +
-                       "))); } catch (e) { console.log('threw ' + e.name); } })();\n";
-  char path[] = "/tmp/agentgate-webcrypto-XXXXXX";
-  int fd = mkstemp(path);
-  if (fd < 0) return "cannot write the node script";
-  bool written = write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size());
-  close(fd);
-  std::string out = written ? "" : "cannot write the node script";
-  if (written) {
-    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen((std::string("node ") + path).c_str(), "r"), &pclose);
-    std::array<char, 4096> buffer;
-    while (pipe && !feof(pipe.get())) {
-      size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get());
-      if (n == 0) break;
-      out.append(buffer.data(), n);
-    }
-  }
-  unlink(path);
-  while (!out.empty() && out.back() == '\n') out.pop_back();
-  return out;
+std::string node_side(const std::string& expression) {
+  return in_node(std::string("const { webcrypto: crypto, timingSafeEqual: require_timing } = require('node:crypto');") +
+                     kPrologue,
+                 expression);
 }
 
-std::string in_agentgate(SandboxHarness& harness, const std::string& expression) {
-  std::string result = harness.eval(std::string("(async () => {") + kPrologue +
-                                    "const require_timing = crypto.timingSafeEqual; return await (" + expression + "); })()");
-  // eval reports errors as "threw Name: message"; Node's side prints only the name.
-  if (result.rfind("threw ", 0) == 0) result = result.substr(0, result.find(':'));
-  return result;
+std::string agentgate_side(SandboxHarness& harness, const std::string& expression) {
+  return in_agentgate(harness, std::string(kPrologue) + "const require_timing = crypto.timingSafeEqual;", expression);
 }
 
 struct CryptoCase {
@@ -71,15 +44,15 @@ class WebCryptoMatchesNode : public ::testing::TestWithParam<CryptoCase> {};
 
 TEST_P(WebCryptoMatchesNode, SameResult) {
   SandboxHarness harness;
-  std::string expected = in_node(GetParam().expression);
+  std::string expected = node_side(GetParam().expression);
   ASSERT_FALSE(expected.empty()) << "node printed nothing";
-  EXPECT_EQ(in_agentgate(harness, GetParam().expression), expected);
+  EXPECT_EQ(agentgate_side(harness, GetParam().expression), expected);
 }
 
 // Node 20 names this error "InvalidAccessException"; the standard says InvalidAccessError.
 TEST(WebCrypto, ExportingANonExtractableKeyIsAnInvalidAccessError) {
   SandboxHarness harness;
-  EXPECT_EQ(in_agentgate(harness,
+  EXPECT_EQ(agentgate_side(harness,
                          "crypto.subtle.importKey('raw', bytes('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])"
                          ".then((k) => crypto.subtle.exportKey('raw', k))"),
             "threw InvalidAccessError");
@@ -87,7 +60,7 @@ TEST(WebCrypto, ExportingANonExtractableKeyIsAnInvalidAccessError) {
 
 TEST(WebCrypto, KeyBytesAreNotReachableFromTheKey) {
   SandboxHarness harness;
-  EXPECT_EQ(in_agentgate(harness,
+  EXPECT_EQ(agentgate_side(harness,
                          "crypto.subtle.importKey('raw', bytes('k'), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])"
                          ".then((k) => JSON.stringify([Object.keys(k), Object.getOwnPropertyNames(k)]))"),
             "[[],[]]");

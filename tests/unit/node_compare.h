@@ -1,0 +1,46 @@
+#pragma once
+// Web APIs must behave as their standards say: these run one JS expression in Node.js (the
+// reference) and in agentgate's sandbox, so a test can compare what comes out.
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "tests/support/sandbox_harness.h"
+
+namespace agentgate::testing {
+
+// String(await expression) in Node, after `prologue`; "threw <ErrorName>" when it throws.
+inline std::string in_node(const std::string& prologue, const std::string& expression) {
+  std::string script = prologue + "(async () => { try { console.log(String(await (" + expression +
+                       "))); } catch (e) { console.log('threw ' + e.name); } })();\n";
+  char path[] = "/tmp/agentgate-node-compare-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd < 0) return "cannot write the node script";
+  bool written = write(fd, script.data(), script.size()) == static_cast<ssize_t>(script.size());
+  close(fd);
+  std::string out = written ? "" : "cannot write the node script";
+  if (written) {
+    std::unique_ptr<FILE, decltype(&pclose)> pipe(popen((std::string("node ") + path).c_str(), "r"), &pclose);
+    std::array<char, 4096> buffer;
+    while (pipe && !feof(pipe.get())) {
+      size_t n = fread(buffer.data(), 1, buffer.size(), pipe.get());
+      if (n == 0) break;
+      out.append(buffer.data(), n);
+    }
+  }
+  unlink(path);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+// The same in a handler; errors reduced to "threw <ErrorName>" like Node's side.
+inline std::string in_agentgate(SandboxHarness& harness, const std::string& prologue, const std::string& expression) {
+  std::string result = harness.eval("(async () => {" + prologue + "return await (" + expression + "); })()");
+  if (result.rfind("threw ", 0) == 0) result = result.substr(0, result.find(':'));
+  return result;
+}
+
+}  // namespace agentgate::testing
