@@ -197,6 +197,79 @@ class Headers {
 }
 define('Headers', Headers);
 
+// --- Response (https://fetch.spec.whatwg.org/#response-class), without streams -------------------
+// A handler may return one; fetch will resolve with one. The body is held whole (bytes or null).
+// Made on first use: the Encoding classes are defined further down.
+let encoder, decoder;
+const utf8 = (text) => (encoder ??= new TextEncoder()).encode(text);
+const fromUtf8 = (bytes) => (decoder ??= new TextDecoder()).decode(bytes);
+const extractBody = (body, headers) => {
+  if (body === undefined || body === null) return null;
+  const type = (value) => { if (!headers.has('content-type')) headers.set('content-type', value); };
+  if (body instanceof ArrayBuffer) return new Uint8Array(body.slice(0));
+  if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer.slice(body.byteOffset, body.byteOffset + body.byteLength));
+  if (body instanceof URLSearchParams) {
+    type('application/x-www-form-urlencoded;charset=UTF-8');
+    return utf8(body.toString());
+  }
+  type('text/plain;charset=UTF-8');
+  return utf8(String(body));
+};
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
+class Response {
+  #status; #statusText; #headers; #body; #used = false;
+  constructor(body = null, init = {}) {
+    const status = init.status ?? 200;
+    if (!Number.isInteger(status) || status < 200 || status > 599) {
+      throw new RangeError(`Response: status ${status} is not in the range 200 to 599`);
+    }
+    this.#status = status;
+    this.#statusText = init.statusText === undefined ? '' : String(init.statusText);
+    this.#headers = new Headers(init.headers);
+    if (body !== null && body !== undefined && nullBodyStatuses.has(status)) {
+      throw new TypeError(`Response: a ${status} response cannot have a body`);
+    }
+    this.#body = extractBody(body, this.#headers);
+  }
+  static json(data, init = {}) {
+    const text = JSON.stringify(data);
+    if (text === undefined) throw new TypeError('Response.json: the data cannot be serialized');
+    const response = new Response(text, init);
+    response.headers.set('content-type', 'application/json');
+    return response;
+  }
+  static redirect(url, status = 302) {
+    if (![301, 302, 303, 307, 308].includes(status)) throw new RangeError(`Response.redirect: ${status} is not a redirect status`);
+    return new Response(null, { status, headers: { location: new URL(url).href } });
+  }
+  get status() { return this.#status; }
+  get ok() { return this.#status >= 200 && this.#status <= 299; }
+  get statusText() { return this.#statusText; }
+  get headers() { return this.#headers; }
+  get type() { return 'default'; }
+  get url() { return ''; }
+  get redirected() { return false; }
+  get bodyUsed() { return this.#used; }
+  #consume() {
+    if (this.#used) throw new TypeError('Response: the body has already been read');
+    this.#used = true;
+    return this.#body ?? new Uint8Array(0);
+  }
+  async arrayBuffer() { const bytes = this.#consume(); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength); }
+  async text() { return fromUtf8(this.#consume()); }
+  async json() { return JSON.parse(fromUtf8(this.#consume())); }
+  clone() {
+    if (this.#used) throw new TypeError('Response.clone: the body has already been read');
+    return new Response(this.#body, { status: this.#status, statusText: this.#statusText, headers: this.#headers });
+  }
+  // For the response path only: the bytes without marking them read.
+  static bodyOf(response) { return response.#body; }
+  get [Symbol.toStringTag]() { return 'Response'; }
+}
+const responseBody = Response.bodyOf;
+delete Response.bodyOf;
+define('Response', Response);
+
 // Flattens a handler's return value to [status, body, name, value, name, value, ...] with
 // lower-case names, or returns a string saying what is wrong. C++ (response_convert.cc) checks the
 // types, names and characters of what comes back and drops framing headers: this shapes the data,
@@ -204,6 +277,11 @@ define('Headers', Headers);
 hooks.flattenResponse = (response) => {
   if (typeof response !== 'object' || response === null || Array.isArray(response)) {
     return 'the handler must return an object such as { status, headers, body }';
+  }
+  if (response instanceof Response) {
+    const out = [response.status, responseBody(response) ?? ''];
+    for (const [name, value] of response.headers) out.push(name, value);
+    return out;
   }
   const { status, headers, body } = response;
   const out = [status, ''];
