@@ -270,6 +270,105 @@ const responseBody = Response.bodyOf;
 delete Response.bodyOf;
 define('Response', Response);
 
+// --- AbortController / AbortSignal (https://dom.spec.whatwg.org/#aborting-ongoing-activities) ----
+class Event {
+  #type; #target = null;
+  constructor(type) { this.#type = String(type); }
+  get type() { return this.#type; }
+  get target() { return this.#target; }
+  get currentTarget() { return this.#target; }
+  static dispatchTo(event, target) { event.#target = target; }
+}
+const setEventTarget = Event.dispatchTo;
+delete Event.dispatchTo;
+
+class EventTarget {
+  #listeners = new Map();  // type -> [{ callback, once }]
+  addEventListener(type, callback, options = undefined) {
+    if (typeof callback !== 'function' && typeof callback?.handleEvent !== 'function') return;
+    const list = this.#listeners.get(type) ?? [];
+    if (list.some((entry) => entry.callback === callback)) return;
+    list.push({ callback, once: Boolean(typeof options === 'object' && options?.once) });
+    this.#listeners.set(type, list);
+  }
+  removeEventListener(type, callback) {
+    const list = this.#listeners.get(type);
+    if (list) this.#listeners.set(type, list.filter((entry) => entry.callback !== callback));
+  }
+  dispatchEvent(event) {
+    setEventTarget(event, this);
+    for (const entry of [...(this.#listeners.get(event.type) ?? [])]) {
+      if (entry.once) this.removeEventListener(event.type, entry.callback);
+      try {
+        if (typeof entry.callback === 'function') entry.callback.call(this, event);
+        else entry.callback.handleEvent(event);
+      } catch (error) {
+        native.log('error', 'uncaught exception in an event listener: ' + (error?.stack ?? String(error)));
+      }
+    }
+    return true;
+  }
+}
+
+const abortReason = () => domException('This operation was aborted', 'AbortError');
+class AbortSignal extends EventTarget {
+  #aborted = false; #reason = undefined; #onabort = null;
+  constructor(secret) {
+    super();
+    if (secret !== abortReason) throw new TypeError('Illegal constructor');
+  }
+  get aborted() { return this.#aborted; }
+  get reason() { return this.#reason; }
+  get onabort() { return this.#onabort; }
+  set onabort(handler) {
+    if (this.#onabort) this.removeEventListener('abort', this.#onabort);
+    this.#onabort = typeof handler === 'function' ? handler : null;
+    if (this.#onabort) this.addEventListener('abort', this.#onabort);
+  }
+  throwIfAborted() { if (this.#aborted) throw this.#reason; }
+  static signalAbort(signal, reason) {
+    if (signal.#aborted) return;
+    signal.#aborted = true;
+    signal.#reason = reason === undefined ? abortReason() : reason;
+    signal.dispatchEvent(new Event('abort'));
+  }
+  static abort(reason) {
+    const signal = new AbortSignal(abortReason);
+    signalAbort(signal, reason);
+    return signal;
+  }
+  static timeout(milliseconds) {
+    const signal = new AbortSignal(abortReason);
+    setTimeout(() => signalAbort(signal, domException('The operation was aborted due to timeout', 'TimeoutError')), milliseconds);
+    return signal;
+  }
+  static any(signals) {
+    const signal = new AbortSignal(abortReason);
+    for (const source of signals) {
+      if (source.aborted) {
+        signalAbort(signal, source.reason);
+        return signal;
+      }
+    }
+    for (const source of signals) source.addEventListener('abort', () => signalAbort(signal, source.reason), { once: true });
+    return signal;
+  }
+  get [Symbol.toStringTag]() { return 'AbortSignal'; }
+}
+const signalAbort = AbortSignal.signalAbort;
+delete AbortSignal.signalAbort;
+
+class AbortController {
+  #signal = new AbortSignal(abortReason);
+  get signal() { return this.#signal; }
+  abort(reason) { signalAbort(this.#signal, reason); }
+  get [Symbol.toStringTag]() { return 'AbortController'; }
+}
+define('Event', Event);
+define('EventTarget', EventTarget);
+define('AbortSignal', AbortSignal);
+define('AbortController', AbortController);
+
 // Flattens a handler's return value to [status, body, name, value, name, value, ...] with
 // lower-case names, or returns a string saying what is wrong. C++ (response_convert.cc) checks the
 // types, names and characters of what comes back and drops framing headers: this shapes the data,
