@@ -11,6 +11,8 @@ namespace {
 constexpr size_t kLoggableNameBytes = 64;
 // Browsers ignore an attribute whose value is longer than this (RFC 6265bis 5.7).
 constexpr size_t kMaxAttributeValueBytes = 1024;
+// Browsers drop a cookie whose name and value together are longer (RFC 6265bis 5.7).
+constexpr size_t kMaxBrowserCookieBytes = 4096;
 
 bool is_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
 
@@ -117,7 +119,10 @@ CookieVerdict check_set_cookie(std::string_view header_value, const CookiePolicy
     if (attribute.value.size() > kMaxAttributeValueBytes) continue;
     http_only = http_only || iequals(attribute.name, "httponly");
     secure = secure || iequals(attribute.name, "secure");
-    same_site = same_site || iequals(attribute.name, "samesite");
+    // SameSite counts only with a value browsers know; anything else is treated as absent by them.
+    same_site = same_site || (iequals(attribute.name, "samesite") &&
+                              (iequals(attribute.value, "strict") || iequals(attribute.value, "lax") ||
+                               iequals(attribute.value, "none")));
     if (iequals(attribute.name, "path")) path = attribute.value;
   }
   bool reserved = starts_with(cookie->name, policy.reserved_prefix) ||
@@ -134,6 +139,7 @@ CookieVerdict check_set_cookie(std::string_view header_value, const CookiePolicy
   if (!http_only) verdict.advice.push_back(CookieAdvice::kMissingHttpOnly);
   if (policy.https_origin && !secure) verdict.advice.push_back(CookieAdvice::kMissingSecure);
   if (!same_site) verdict.advice.push_back(CookieAdvice::kMissingSameSite);
+  if (cookie->name.size() + cookie->value.size() > kMaxBrowserCookieBytes) verdict.advice.push_back(CookieAdvice::kTooLarge);
   // A Path that does not start with '/' is ignored by browsers (the default path applies, which is
   // under the request's path and so under the base path).
   if (!policy.base_path.empty() && path && starts_with(*path, "/")) {
@@ -171,7 +177,8 @@ std::string_view cookie_advice_message(CookieAdvice advice) {
   switch (advice) {
     case CookieAdvice::kMissingHttpOnly: return "no HttpOnly: page scripts can read it";
     case CookieAdvice::kMissingSecure: return "no Secure on an https origin";
-    case CookieAdvice::kMissingSameSite: return "no SameSite";
+    case CookieAdvice::kMissingSameSite: return "no SameSite=Strict, Lax or None";
+    case CookieAdvice::kTooLarge: return "name and value exceed 4096 bytes: browsers drop such a cookie";
     case CookieAdvice::kPathOutsideBase: return "Path is outside the agent's base path /agents/<id>";
   }
   return "";

@@ -50,6 +50,7 @@ enum class CookieAdvice {
   kMissingSecure,    // only on an https origin
   kMissingSameSite,
   kPathOutsideBase,  // Path outside /agents/<id> on the shared domain
+  kTooLarge,         // name + value over 4096 bytes: browsers drop it
 };
 
 struct CookieVerdict {

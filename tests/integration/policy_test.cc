@@ -311,7 +311,7 @@ TEST(PolicyCookieAdvisory, SloppyCookiePassesWithOneLinePerProblem) {
   auto entries = server.entries(response, "COOKIE_ADVISORY", 3);
   ASSERT_EQ(entries.size(), 3u);
   EXPECT_EQ(entries[0].message, "cookie '" + kOwnA + "sid': no HttpOnly: page scripts can read it");
-  EXPECT_EQ(entries[1].message, "cookie '" + kOwnA + "sid': no SameSite");
+  EXPECT_EQ(entries[1].message, "cookie '" + kOwnA + "sid': no SameSite=Strict, Lax or None");
   EXPECT_EQ(entries[2].message, "cookie '" + kOwnA + "sid': Path is outside the agent's base path /agents/<id>");
   for (const auto& entry : entries) EXPECT_EQ(entry.level, "warn");
   auto lines = server.logged(response, "COOKIE_ADVISORY", 3);

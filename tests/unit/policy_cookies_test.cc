@@ -40,6 +40,7 @@ std::string advice_name(CookieAdvice advice) {
     case CookieAdvice::kMissingSecure: return "secure";
     case CookieAdvice::kMissingSameSite: return "samesite";
     case CookieAdvice::kPathOutsideBase: return "path";
+    case CookieAdvice::kTooLarge: return "too-large";
   }
   return "?";
 }
@@ -159,8 +160,15 @@ INSTANTIATE_TEST_SUITE_P(
         RuleRow{"bytes 0x80-0xff in the value", kOwn + "sid=\x80\xfe\xff" + kCareful, kClean},
         RuleRow{"empty attributes", kOwn + "sid=1;;; ;" + kCareful + ";;", kClean},
         RuleRow{"unknown attributes", kOwn + "sid=1" + kCareful + "; Partitioned; Priority=High; Max-Age=60", kClean},
-        RuleRow{"16 KiB value", kOwn + "sid=" + std::string(16 * 1024, 'v') + kCareful, kClean},
-        RuleRow{"4 KiB name", kOwn + std::string(4096, 'n') + "=1" + kCareful, kClean},
+        RuleRow{"16 KiB value", kOwn + "sid=" + std::string(16 * 1024, 'v') + kCareful, "sent +too-large"},
+        RuleRow{"4 KiB name", kOwn + std::string(4096, 'n') + "=1" + kCareful, "sent +too-large"},
+        RuleRow{"name and value of exactly 4096 bytes", kOwn + "x=" + std::string(4096 - kOwn.size() - 1, 'v') + kCareful, kClean},
+        RuleRow{"SameSite with an unknown value", kOwn + "sid=1; Path=/agents/" + std::string(kId) + "/; HttpOnly; Secure; SameSite=Maybe",
+                "sent +samesite"},
+        RuleRow{"SameSite with no value", kOwn + "sid=1; Path=/agents/" + std::string(kId) + "/; HttpOnly; Secure; SameSite",
+                "sent +samesite"},
+        RuleRow{"SameSite=none in lower case", kOwn + "sid=1; Path=/agents/" + std::string(kId) + "/; HttpOnly; Secure; SameSite=none",
+                kClean},
         RuleRow{"ten thousand attributes", kOwn + "sid=1" + kCareful + [] {
                   std::string many;
                   for (int i = 0; i < 10000; ++i) many += "; Max-Age=" + std::to_string(i);

@@ -92,7 +92,7 @@ TEST(PolicyResponse, GoodCookiesPassWithAdvisoriesAndSecurityHeaders) {
   EXPECT_EQ(events, (std::vector<std::string>{
                         "COOKIE_ADVISORY cookie '" + kOwn + "c': no HttpOnly: page scripts can read it",
                         "COOKIE_ADVISORY cookie '" + kOwn + "c': no Secure on an https origin",
-                        "COOKIE_ADVISORY cookie '" + kOwn + "c': no SameSite",
+                        "COOKIE_ADVISORY cookie '" + kOwn + "c': no SameSite=Strict, Lax or None",
                     }));
   // The cookies go out untouched, in order, then the security headers.
   std::vector<std::string> cookies;
