@@ -216,20 +216,44 @@ const extractBody = (body, headers) => {
   return utf8(String(body));
 };
 const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
-class Response {
-  #status; #statusText; #headers; #body; #used = false;
+
+// What Request and Response share: a body held whole, readable once.
+class Body {
+  #bytes; #used = false;
+  constructor(bytes) { this.#bytes = bytes; }
+  get bodyUsed() { return this.#used; }
+  #consume() {
+    if (this.#used) throw new TypeError('the body has already been read');
+    this.#used = true;
+    return this.#bytes ?? new Uint8Array(0);
+  }
+  async arrayBuffer() { const bytes = this.#consume(); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength); }
+  async text() { return fromUtf8(this.#consume()); }
+  async json() { return JSON.parse(fromUtf8(this.#consume())); }
+  // The bytes without reading them (clone, the response path).
+  static peek(body) {
+    if (body.#used) throw new TypeError('clone: the body has already been read');
+    return body.#bytes;
+  }
+}
+const peekBody = Body.peek;
+delete Body.peek;
+
+class Response extends Body {
+  #status; #statusText; #headers;
   constructor(body = null, init = {}) {
     const status = init.status ?? 200;
     if (!Number.isInteger(status) || status < 200 || status > 599) {
       throw new RangeError(`Response: status ${status} is not in the range 200 to 599`);
     }
-    this.#status = status;
-    this.#statusText = init.statusText === undefined ? '' : String(init.statusText);
-    this.#headers = new Headers(init.headers);
+    const headers = new Headers(init.headers);
     if (body !== null && body !== undefined && nullBodyStatuses.has(status)) {
       throw new TypeError(`Response: a ${status} response cannot have a body`);
     }
-    this.#body = extractBody(body, this.#headers);
+    super(extractBody(body, headers));
+    this.#status = status;
+    this.#statusText = init.statusText === undefined ? '' : String(init.statusText);
+    this.#headers = headers;
   }
   static json(data, init = {}) {
     const text = JSON.stringify(data);
@@ -249,25 +273,52 @@ class Response {
   get type() { return 'default'; }
   get url() { return ''; }
   get redirected() { return false; }
-  get bodyUsed() { return this.#used; }
-  #consume() {
-    if (this.#used) throw new TypeError('Response: the body has already been read');
-    this.#used = true;
-    return this.#body ?? new Uint8Array(0);
-  }
-  async arrayBuffer() { const bytes = this.#consume(); return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength); }
-  async text() { return fromUtf8(this.#consume()); }
-  async json() { return JSON.parse(fromUtf8(this.#consume())); }
   clone() {
-    if (this.#used) throw new TypeError('Response.clone: the body has already been read');
-    return new Response(this.#body, { status: this.#status, statusText: this.#statusText, headers: this.#headers });
+    return new Response(peekBody(this), { status: this.#status, statusText: this.#statusText, headers: this.#headers });
   }
-  // For the response path only: the bytes without marking them read.
-  static bodyOf(response) { return response.#body; }
   get [Symbol.toStringTag]() { return 'Response'; }
 }
-const responseBody = Response.bodyOf;
-delete Response.bodyOf;
+const responseBody = (response) => peekBody(response);
+
+// --- Request (https://fetch.spec.whatwg.org/#request-class), without streams ---------------------
+const forbiddenMethods = new Set(['CONNECT', 'TRACE', 'TRACK']);
+const normalizedMethods = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT']);
+const redirectModes = new Set(['follow', 'manual', 'error']);
+class Request extends Body {
+  #url; #method; #headers; #signal; #redirect;
+  constructor(input, init = {}) {
+    const source = input instanceof Request ? input : null;
+    const url = source ? source.url : new URL(String(input)).href;
+    if (!source && (new URL(url).username || new URL(url).password)) {
+      throw new TypeError('Request: the URL must not include credentials');
+    }
+    let method = init.method === undefined ? (source?.method ?? 'GET') : String(init.method);
+    if (!headerToken.test(method)) throw new TypeError(`Request: '${method}' is not a valid method`);
+    if (normalizedMethods.has(method.toUpperCase())) method = method.toUpperCase();
+    if (forbiddenMethods.has(method.toUpperCase())) throw new TypeError(`Request: the method ${method} is forbidden`);
+    const headers = new Headers(init.headers ?? source?.headers);
+    const bytes = init.body !== undefined && init.body !== null ? extractBody(init.body, headers) : (source ? peekBody(source) : null);
+    if ((method === 'GET' || method === 'HEAD') && bytes !== null) {
+      throw new TypeError('Request: a GET or HEAD request cannot have a body');
+    }
+    const redirect = init.redirect ?? source?.redirect ?? 'follow';
+    if (!redirectModes.has(redirect)) throw new TypeError(`Request: redirect must be follow, manual or error`);
+    super(bytes);
+    this.#url = url;
+    this.#method = method;
+    this.#headers = headers;
+    this.#signal = init.signal ?? source?.signal ?? new AbortSignal(abortReason);
+    this.#redirect = redirect;
+  }
+  get url() { return this.#url; }
+  get method() { return this.#method; }
+  get headers() { return this.#headers; }
+  get signal() { return this.#signal; }
+  get redirect() { return this.#redirect; }
+  clone() { return new Request(this); }
+  get [Symbol.toStringTag]() { return 'Request'; }
+}
+define('Request', Request);
 define('Response', Response);
 
 // --- AbortController / AbortSignal (https://dom.spec.whatwg.org/#aborting-ongoing-activities) ----
