@@ -136,10 +136,8 @@ Result<std::vector<ConsoleEntry>> ConsoleLog::read(const std::string& agent_id, 
 }
 
 Status ConsoleLog::remove_agent(const std::string& agent_id) {
-  std::string begin(agent_id);
-  std::string end = begin;
-  end.back() = static_cast<char>(end.back() + 1);  // a canonical id ends in a hex digit
-  auto status = db_.db().DeleteRange(rocksdb::WriteOptions(), &db_.console_family(), slice(begin), slice(end));
+  auto status = db_.db().DeleteRange(rocksdb::WriteOptions(), &db_.console_family(), slice(agent_id),
+                                     slice(prefix_end(agent_id)));
   if (!status.ok()) return storage_error("console delete", status.ToString());
   return Ok{};
 }

@@ -164,9 +164,7 @@ void RocksKvStore::commit(std::vector<Mutation>& batch) {
   for (Mutation& mutation : batch) {
     if (mutation.kind == Mutation::Kind::kRemoveAgent) {
       std::string_view agent = mutation.stored_key;
-      std::string end(agent);
-      end.back() = static_cast<char>(end.back() + 1);  // the canonical id ends in a hex digit: no overflow
-      writes.DeleteRange(&db_.kv_family(), slice(agent), slice(end));
+      writes.DeleteRange(&db_.kv_family(), slice(agent), slice(prefix_end(agent)));
       std::erase_if(written, [&](const auto& entry) { return entry.first.starts_with(agent); });
       removed_agents.push_back(agent);
       if (mutation.epoch > 0) fences_[mutation.stored_key] = std::max(fences_[mutation.stored_key], mutation.epoch);

@@ -51,6 +51,13 @@ WallClock system_wall_clock() {
   };
 }
 
+std::string prefix_end(std::string_view prefix) {
+  std::string end(prefix);
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
 Error storage_error(std::string_view what, const std::string& detail) {
   log::error("storage ", what, " failed: ", detail);
   return Error{"KV_UNAVAILABLE", "storage " + std::string(what) + " failed"};

@@ -54,6 +54,10 @@ class RocksStore {
   rocksdb::ColumnFamilyHandle* console_family_ = nullptr;  // released before db_ closes
 };
 
+// The first key after every key that starts with `prefix`: the end of a DeleteRange over the prefix.
+// `prefix` must hold a byte other than 0xff (an agent id always does).
+std::string prefix_end(std::string_view prefix);
+
 // RocksDB's error text can name files of the data dir: log it, return a generic KV_UNAVAILABLE.
 Error storage_error(std::string_view what, const std::string& detail);
 

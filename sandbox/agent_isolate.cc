@@ -358,8 +358,7 @@ void AgentIsolate::invoke(size_t function_index, HandlerRequest request, InvokeC
   invocation.body = std::move(request.body);
   invocation.user_id = std::move(request.user_id);
   for (const auto& [name, value] : request.headers) {
-    if (name != "cookie") continue;
-    for (auto& secret : cookie_values(value)) invocation.redacted.push_back(std::move(secret));
+    if (name == "cookie") invocation.cookies += value + ";";
   }
   invocation.done = std::move(done);
   invocation.deadline = Clock::now() + env_.limits.wall_time;
@@ -466,6 +465,12 @@ std::string_view AgentIsolate::request_body(uint64_t invocation) {
   return it == invocations_.end() ? std::string_view() : std::string_view(it->second.body);
 }
 
+std::vector<std::string> AgentIsolate::Invocation::redactions() const {
+  std::vector<std::string> secrets = cookie_values(cookies);
+  secrets.insert(secrets.end(), secrets_read.begin(), secrets_read.end());
+  return secrets;
+}
+
 std::optional<KvCallContext> AgentIsolate::kv_context(uint64_t invocation) {
   if (!is_running(invocation)) return std::nullopt;
   auto it = invocations_.find(invocation);
@@ -489,7 +494,7 @@ Result<std::optional<std::string>> AgentIsolate::read_secret(uint64_t invocation
     log::error("agent=", spec_->slug, " secret '", name, "' could not be read: ", value.error().message);
     return Error{value.error().code, "the secret '" + name + "' could not be read"};
   }
-  if (*value) live->second.redacted.push_back(**value);
+  if (*value) live->second.secrets_read.push_back(**value);
   return value;
 }
 
@@ -620,7 +625,7 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   }
   if (outcome.status != InvokeStatus::kOk) {
     const std::string& function = spec_->functions[invocation.function_index].name;
-    outcome.detail = redact(std::move(outcome.detail), invocation.redacted);
+    outcome.detail = redact(std::move(outcome.detail), invocation.redactions());
     log::warn("agent=", spec_->slug, " fn=", function, " req=", invocation.request_id, " failed: ", outcome.detail);
     if (env_.console) {
       env_.console->append(spec_->id, ConsoleEntry{0, 0, "error", std::string(console_code(outcome.status)),
@@ -741,7 +746,7 @@ void AgentIsolate::console_log(std::string_view level, std::string_view text) {
       live ? std::string_view(spec_->functions[invocation->second.function_index].name) : std::string_view("-");
   // Redacted before it is cut, so a secret across the cut cannot leave its first half behind.
   std::string line(text);
-  if (live && !invocation->second.redacted.empty()) line = redact(std::move(line), invocation->second.redacted);
+  if (live) line = redact(std::move(line), invocation->second.redactions());
   bool truncated = line.size() > env_.limits.max_log_line;
   if (truncated) line.resize(env_.limits.max_log_line);
   log::Level severity = level == "error" ? log::Level::kError

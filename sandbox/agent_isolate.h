@@ -78,7 +78,11 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     std::vector<uint32_t> timers;
     std::vector<uint64_t> host_promises;  // pending, by id
     std::optional<std::string> user_id;   // the signed-in visitor
-    std::vector<std::string> redacted;    // its cookie values: never written to a log or the console
+    // Never written to a log or the console: the values of its cookies and of the secrets it read.
+    // The cookie header is kept as is and parsed only when a line is written, not per request.
+    std::string cookies;
+    std::vector<std::string> secrets_read;
+    std::vector<std::string> redactions() const;
   };
   struct PendingHostPromise {
     InvocationId invocation = 0;
