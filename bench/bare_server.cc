@@ -34,7 +34,9 @@ int main(int argc, char** argv) {
     return 2;
   }
   agentgate::Server::block_shutdown_signals();
-  agentgate::Server server(*config, [](agentgate::EventLoop&) { return std::make_unique<HelloHandler>(); });
+  agentgate::Server server(*config, agentgate::FetcherSettings{}, [](agentgate::EventLoop&, agentgate::Fetcher&) {
+    return std::make_unique<HelloHandler>();
+  });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "bare_server: " << listening.error().message << "\n";
     return 1;

@@ -76,6 +76,19 @@ std::optional<std::string> apply_origin(ServeConfig& config, const std::string& 
   return std::nullopt;
 }
 
+// Repeatable; the environment variable may list several, separated by commas.
+std::optional<std::string> apply_egress_allow(ServeConfig& config, const std::string& value) {
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = std::min(value.find(',', start), value.size());
+    auto exception = parse_egress_exception(std::string_view(value).substr(start, comma - start));
+    if (!exception) return exception.error().message;
+    config.egress_allow.push_back(std::move(exception.value()));
+    start = comma + 1;
+  }
+  return std::nullopt;
+}
+
 const std::vector<Flag>& flags() {
   using std::chrono::milliseconds;
   static const std::vector<Flag> kFlags = {
@@ -110,6 +123,20 @@ const std::vector<Flag>& flags() {
        number_flag(1, 100'000, [](ServeConfig& c, uint64_t v) { c.limits.kv.max_list_limit = v; })},
       {"console-max-entries", "N", "owner-console entries kept per agent, oldest dropped first (default 10000)",
        number_flag(10, 10'000'000, [](ServeConfig& c, uint64_t v) { c.console_max_entries = v; })},
+      {"fetch-timeout-ms", "MS", "fetch: time for one outbound request, redirects included (default 10000)",
+       number_flag(1, 600'000, [](ServeConfig& c, uint64_t v) { c.limits.fetch.timeout = milliseconds(v); })},
+      {"fetch-max-response-bytes", "N", "fetch: largest response body (default 10485760)",
+       number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_response_bytes = v; })},
+      {"fetch-max-request-bytes", "N", "fetch: largest request body (default 10485760)",
+       number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_request_bytes = v; })},
+      {"fetch-max-per-request", "N", "fetch: most outbound requests one handler invocation may make (default 50)",
+       number_flag(0, 100'000, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_per_invocation = static_cast<uint32_t>(v); })},
+      {"fetch-max-redirects", "N", "fetch: most redirects one fetch follows (default 5)",
+       number_flag(0, 20, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_redirects = static_cast<uint32_t>(v); })},
+      {"egress-allow", "HOST:PORT", "let fetch reach HOST:PORT even if it is a loopback or private address (repeatable)",
+       apply_egress_allow},
+      {"extra-ca-file", "FILE", "PEM file of CAs fetch trusts besides the system's (verification is always on)",
+       string_flag(&ServeConfig::extra_ca_file)},
       {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
       {"max-deploy-bytes", "N", "largest admin API body (a deployed bundle) (default 33554432)",

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "policy/egress.h"
 #include "sandbox/handler_types.h"
 
 namespace agentgate {
@@ -32,6 +33,8 @@ struct ServeConfig {
   std::chrono::milliseconds drain_timeout{35'000};  // SIGTERM: how long in-flight requests may finish
   bool quiet = false;                               // log warnings and errors only
   size_t console_max_entries = 10'000;              // per agent, in its owner console
+  std::vector<EgressException> egress_allow;         // fetch destinations exempt from the egress guard
+  std::string extra_ca_file;                         // PEM CAs trusted by fetch besides the system bundle
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

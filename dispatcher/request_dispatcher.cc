@@ -81,15 +81,14 @@ HttpReply outcome_reply(InvokeOutcome outcome) {
 }  // namespace
 
 RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin,
-                                     EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv, ConsoleSink* console,
-                                     SecretStore* secrets)
+                                     EventLoop& loop, Watchdog::Slot& watchdog, SandboxServices services)
     : config_(config),
       registry_(registry),
       admin_(admin),
       loop_(loop),
-      pool_(config.limits, loop, watchdog, kv, console, secrets),
+      pool_(config.limits, loop, watchdog, services),
       request_id_prefix_(random_hex(4)),
-      console_(console) {}
+      console_(services.console) {}
 
 const AgentSnapshot& RequestDispatcher::agents() {
   if (!snapshot_ || snapshot_->generation != registry_.generation()) {

@@ -22,7 +22,7 @@ namespace agentgate {
 class RequestDispatcher final : public RequestHandler {
  public:
   RequestDispatcher(const ServeConfig& config, AgentRegistry& registry, AdminApi& admin, EventLoop& loop,
-                    Watchdog::Slot& watchdog, KvStore* kv, ConsoleSink* console, SecretStore* secrets);
+                    Watchdog::Slot& watchdog, SandboxServices services);
 
   void dispatch(IncomingRequest request, std::function<void(HttpReply)> done) override;
   // Deploys carry whole bundles: an authorised admin request may send --max-deploy-bytes; anyone

@@ -113,9 +113,15 @@ int run_serve(const std::vector<std::string>& args) {
   }
 
   AdminApi admin(deploys, registry, std::move(*token), &kv, config.limits.kv, &console, &secrets, key_file);
-  Server server(config, [&](EventLoop& loop) {
-    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(), &kv, &console,
-                                               &secrets);
+  auto tls = make_tls_client_context(config.extra_ca_file);
+  if (!tls) {
+    std::cerr << "agentgate serve: " << tls.error().message << "\n";
+    return 1;
+  }
+  FetcherSettings fetcher_settings{config.limits.fetch, config.egress_allow, std::move(tls.value())};
+  Server server(config, fetcher_settings, [&](EventLoop& loop, Fetcher& fetcher) {
+    return std::make_unique<RequestDispatcher>(config, registry, admin, loop, watchdog.new_slot(),
+                                               SandboxServices{&kv, &console, &secrets, &fetcher});
   });
   if (auto listening = server.listen(); !listening) {
     std::cerr << "agentgate serve: " << listening.error().message << "\n";

@@ -114,13 +114,14 @@ http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bo
 
 class Worker {
  public:
-  Worker(const ServeConfig& config, const Server::HandlerFactory& make_handler)
+  Worker(const ServeConfig& config, const FetcherSettings& fetcher_settings, const Server::HandlerFactory& make_handler)
       // Each worker's sockets are touched only by its own thread: no reactor locking needed.
       : config_(config),
         io_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO),
         acceptor_(io_.get_executor()),
         loop_(io_),
-        handler_(make_handler(loop_)) {}
+        fetcher_(make_http_fetcher(io_, fetcher_settings)),
+        handler_(make_handler(loop_, *fetcher_)) {}
 
   ~Worker() {
     if (thread_.joinable()) thread_.join();
@@ -321,6 +322,7 @@ class Worker {
   asio::io_context io_;
   Acceptor acceptor_;
   AsioEventLoop loop_;
+  std::unique_ptr<Fetcher> fetcher_;  // before handler_: the isolates' fetches go through it
   std::unique_ptr<RequestHandler> handler_;
   std::thread thread_;
   std::unordered_map<uint64_t, SessionState> sessions_;
@@ -329,8 +331,11 @@ class Worker {
   bool draining_ = false;
 };
 
-Server::Server(const ServeConfig& config, const HandlerFactory& make_handler) : config_(config) {
-  for (unsigned i = 0; i < config.workers; ++i) workers_.push_back(std::make_unique<Worker>(config, make_handler));
+Server::Server(const ServeConfig& config, const FetcherSettings& fetcher_settings, const HandlerFactory& make_handler)
+    : config_(config) {
+  for (unsigned i = 0; i < config.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(config, fetcher_settings, make_handler));
+  }
 }
 
 Server::~Server() {

@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "dispatcher/config.h"
+#include "dispatcher/http_fetcher.h"
 #include "dispatcher/request_handler.h"
 
 namespace agentgate {
@@ -18,9 +19,10 @@ class Worker;
 
 class Server {
  public:
-  // `make_handler` runs once per worker, on the calling thread, with that worker's event loop.
-  using HandlerFactory = std::function<std::unique_ptr<RequestHandler>(EventLoop& loop)>;
-  Server(const ServeConfig& config, const HandlerFactory& make_handler);
+  // `make_handler` runs once per worker, on the calling thread, with that worker's event loop and
+  // HTTP client (for handlers' fetch; made from `fetcher_settings`).
+  using HandlerFactory = std::function<std::unique_ptr<RequestHandler>(EventLoop& loop, Fetcher& fetcher)>;
+  Server(const ServeConfig& config, const FetcherSettings& fetcher_settings, const HandlerFactory& make_handler);
   ~Server();
 
   // Binds every worker's socket. Afterwards port() is the real port (useful with --listen ...:0).

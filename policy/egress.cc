@@ -1,6 +1,10 @@
 #include "policy/egress.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 
 namespace agentgate {
 namespace {
@@ -94,6 +98,61 @@ std::optional<std::string_view> egress_refusal(const IpAddress& address) {
     if (in(bytes, range.prefix, range.bits)) return range.why;
   }
   return std::nullopt;
+}
+
+std::optional<IpAddress> parse_ip_literal(std::string_view text) {
+  if (text.size() >= 2 && text.front() == '[' && text.back() == ']') text = text.substr(1, text.size() - 2);
+  if (text.empty() || text.size() > 64) return std::nullopt;
+  std::string terminated(text);  // inet_pton: pure parsing, needs a C string
+  std::array<uint8_t, 4> v4{};
+  if (inet_pton(AF_INET, terminated.c_str(), v4.data()) == 1) return IpAddress::v4(v4);
+  std::array<uint8_t, 16> v6_bytes{};
+  if (inet_pton(AF_INET6, terminated.c_str(), v6_bytes.data()) == 1) return IpAddress::v6(v6_bytes);
+  return std::nullopt;
+}
+
+Result<EgressException> parse_egress_exception(std::string_view text) {
+  auto usage = [&] {
+    return Error{"USAGE", "expects HOST:PORT, such as 127.0.0.1:8443, [::1]:8443 or auth.internal:443 (got '" +
+                              std::string(text) + "')"};
+  };
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon == 0) return usage();
+  std::string_view host = text.substr(0, colon);
+  std::string_view port_text = text.substr(colon + 1);
+  bool bracketed = host.front() == '[';
+  if (bracketed) {
+    if (host.size() < 3 || host.back() != ']' || !parse_ip_literal(host)) return usage();
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find_first_of(":[]/@ \t") != std::string_view::npos) {
+    return usage();  // an IPv6 address must be bracketed, or "::1:80" would be ambiguous
+  }
+  unsigned port = 0;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) return usage();
+  EgressException exception{std::string(host), static_cast<uint16_t>(port)};
+  std::transform(exception.host.begin(), exception.host.end(), exception.host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return exception;
+}
+
+bool egress_excepted(const std::vector<EgressException>& exceptions, std::string_view host, uint16_t port) {
+  auto address = parse_ip_literal(host);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  for (const EgressException& exception : exceptions) {
+    if (exception.port != port) continue;
+    if (address) {
+      // Same address written in the same family: "[::ffff:127.0.0.1]" is not "127.0.0.1".
+      auto allowed = parse_ip_literal(exception.host);
+      bool same_family = (exception.host.find(':') == std::string::npos) == (host.find(':') == std::string_view::npos);
+      if (allowed && same_family && allowed->bytes == address->bytes) return true;
+    } else if (exception.host.size() == host.size() &&
+               std::equal(host.begin(), host.end(), exception.host.begin(),
+                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+      return true;
+    }
+  }
+  return false;
 }
 
 }  // namespace agentgate

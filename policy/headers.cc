@@ -26,6 +26,10 @@ bool is_token_char(unsigned char c) {
          kSpecials.find(static_cast<char>(c)) != std::string_view::npos;
 }
 
+bool is_token(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
+}
+
 bool is_valid_header_name(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
     return is_token_char(static_cast<unsigned char>(c)) && !(c >= 'A' && c <= 'Z');

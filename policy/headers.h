@@ -14,6 +14,8 @@ using HeaderPairs = std::vector<std::pair<std::string, std::string>>;  // lower-
 bool is_token_char(unsigned char c);
 // A lower-case token.
 bool is_valid_header_name(std::string_view name);
+// An RFC 9110 token of any case (a method, a header name before lower-casing).
+bool is_token(std::string_view text);
 // No control characters (CR, LF, NUL...) other than tab.
 bool is_valid_header_value(std::string_view value);
 // Headers about the connection and its framing, which the server owns: a handler's are dropped.

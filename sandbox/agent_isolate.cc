@@ -478,7 +478,7 @@ std::optional<KvCallContext> AgentIsolate::kv_context(uint64_t invocation) {
   const Invocation& live = it->second;
   std::optional<std::string_view> visitor;
   if (live.user_id) visitor = *live.user_id;
-  return KvCallContext{env_.kv, env_.limits.kv,
+  return KvCallContext{env_.services.kv, env_.limits.kv,
                        KvCaller{spec_->id, visitor, spec_->functions[live.function_index].kv}, spec_->deployed_at_ms,
                        live.host_promises.size()};
 }
@@ -488,8 +488,8 @@ Result<std::optional<std::string>> AgentIsolate::read_secret(uint64_t invocation
   if (live == invocations_.end()) {
     return Error{"INVALID_STATE", "ctx.secrets can only be used by its own request, while that request is being handled"};
   }
-  if (!env_.secrets) return Error{"SECRETS_UNAVAILABLE", "secrets are not configured on this server"};
-  auto value = env_.secrets->get(spec_->id, name);
+  if (!env_.services.secrets) return Error{"SECRETS_UNAVAILABLE", "secrets are not configured on this server"};
+  auto value = env_.services.secrets->get(spec_->id, name);
   if (!value) {
     log::error("agent=", spec_->slug, " secret '", name, "' could not be read: ", value.error().message);
     return Error{value.error().code, "the secret '" + name + "' could not be read"};
@@ -531,6 +531,61 @@ std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {
     }
   };
   return HostPromise{resolver->GetPromise(), std::move(settle)};
+}
+
+Result<StartedFetch> AgentIsolate::start_fetch(OutboundRequest request, FetchToJs to_js) {
+  InvocationId invocation = current_invocation(isolate_->GetCurrentContext());
+  auto owner = invocations_.find(invocation);
+  if (owner == invocations_.end()) {
+    return Error{"INVALID_STATE", "fetch can only be called while a request is being handled"};
+  }
+  if (!env_.services.fetcher) return Error{"FETCH_UNAVAILABLE", "fetch is not available on this server"};
+  const FetchLimits& limits = env_.limits.fetch;
+  if (owner->second.fetches_started >= limits.max_per_invocation) {
+    return Error{"LIMIT_EXCEEDED", "fetch: at most " + std::to_string(limits.max_per_invocation) +
+                                       " fetches per request; this request has made them all"};
+  }
+  if (request.body.size() > limits.max_request_bytes) {
+    return Error{"LIMIT_EXCEEDED", "fetch: the request body is " + std::to_string(request.body.size()) +
+                                       " bytes; the limit is " + std::to_string(limits.max_request_bytes)};
+  }
+  auto promise = new_host_promise(invocation);
+  if (!promise) return Error{"INVALID_STATE", "fetch can only be called while a request is being handled"};
+  ++owner->second.fetches_started;
+  // The fetcher never calls back inside start(), so the id is known by the time the callback runs.
+  auto id = std::make_shared<Fetcher::Id>(0);
+  *id = env_.services.fetcher->start(
+      std::move(request), [weak = weak_from_this(), invocation, id, settle = std::move(promise->settle),
+                           to_js = std::move(to_js)](Result<OutboundResponse> result) {
+        if (auto self = weak.lock()) {
+          if (auto owner = self->invocations_.find(invocation); owner != self->invocations_.end()) {
+            std::erase(owner->second.fetches, *id);
+            if (!result && result.error().code == fetch_error::kEgressDenied) {
+              self->report(owner->second, "warn", fetch_error::kEgressDenied, result.error().message);
+            }
+          }
+        }
+        settle(to_js(std::move(result)));
+      });
+  owner->second.fetches.push_back(*id);
+  return StartedFetch{promise->promise, *id};
+}
+
+void AgentIsolate::cancel_fetch(uint64_t id) {
+  auto owner = invocations_.find(current_invocation(isolate_->GetCurrentContext()));
+  if (owner == invocations_.end() || !env_.services.fetcher) return;
+  // Only the running request's own fetches: an id is a small integer, easy to guess.
+  if (std::erase(owner->second.fetches, id) > 0) env_.services.fetcher->cancel(id);
+}
+
+void AgentIsolate::report(const Invocation& invocation, std::string_view level, std::string_view code, std::string text) {
+  const std::string& function = spec_->functions[invocation.function_index].name;
+  log::at(level == "error" ? log::Level::kError : log::Level::kWarn, "agent=", spec_->slug, " fn=", function,
+          " req=", invocation.request_id, " ", code, ": ", log::escaped(text));
+  if (env_.services.console) {
+    env_.services.console->append(spec_->id, ConsoleEntry{0, 0, std::string(level), std::string(code),
+                                                          invocation.request_id, function, std::move(text)});
+  }
 }
 
 void AgentIsolate::drain_inbox() {
@@ -617,6 +672,9 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   Invocation invocation = std::move(it->second);
   invocations_.erase(it);
   drop_host_promises(invocation);
+  if (env_.services.fetcher) {
+    for (Fetcher::Id fetch : invocation.fetches) env_.services.fetcher->cancel(fetch);
+  }
   for (uint32_t timer_id : invocation.timers) {
     if (auto timer = timers_.find(timer_id); timer != timers_.end()) {
       env_.loop.cancel_timer(timer->second.loop_timer);
@@ -627,8 +685,8 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
     const std::string& function = spec_->functions[invocation.function_index].name;
     outcome.detail = redact(std::move(outcome.detail), invocation.redactions());
     log::warn("agent=", spec_->slug, " fn=", function, " req=", invocation.request_id, " failed: ", outcome.detail);
-    if (env_.console) {
-      env_.console->append(spec_->id, ConsoleEntry{0, 0, "error", std::string(console_code(outcome.status)),
+    if (env_.services.console) {
+      env_.services.console->append(spec_->id, ConsoleEntry{0, 0, "error", std::string(console_code(outcome.status)),
                                                    invocation.request_id, function, outcome.detail});
     }
   }
@@ -756,9 +814,9 @@ void AgentIsolate::console_log(std::string_view level, std::string_view text) {
   // Escaped, so agent output cannot forge log lines (newlines, control characters).
   log::at(severity, "agent=", spec_->slug, " fn=", function, " req=", request_id, " console.", level, ": ",
           log::escaped(line), truncated ? " [truncated]" : "");
-  if (env_.console) {
+  if (env_.services.console) {
     if (truncated) line += " [truncated]";
-    env_.console->append(spec_->id, ConsoleEntry{0, 0, std::string(level), "CONSOLE", std::string(request_id),
+    env_.services.console->append(spec_->id, ConsoleEntry{0, 0, std::string(level), "CONSOLE", std::string(request_id),
                                                  std::string(function), std::move(line)});
   }
 }

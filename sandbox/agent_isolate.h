@@ -22,6 +22,7 @@
 #include "kv/secret_store.h"
 #include "sandbox/globals.h"
 #include "sandbox/handler_types.h"
+#include "sandbox/services.h"
 #include "sandbox/watchdog.h"
 
 namespace agentgate {
@@ -32,9 +33,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     const SandboxLimits& limits;
     EventLoop& loop;
     Watchdog::Slot& watchdog;
-    KvStore* kv = nullptr;  // null: ctx.kv calls fail with KV_UNAVAILABLE
-    ConsoleSink* console = nullptr;  // the owner console (null: the server log only)
-    SecretStore* secrets = nullptr;  // ctx.secrets (null: SECRETS_UNAVAILABLE)
+    SandboxServices services;
   };
 
   // Creates the isolate, runs the start-up code, then loads and evaluates the agent's modules and
@@ -65,6 +64,8 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   std::optional<KvCallContext> kv_context(uint64_t invocation) override;
   Result<std::optional<std::string>> read_secret(uint64_t invocation, const std::string& name) override;
   std::optional<HostPromise> new_host_promise(uint64_t invocation) override;
+  Result<StartedFetch> start_fetch(OutboundRequest request, FetchToJs to_js) override;
+  void cancel_fetch(uint64_t id) override;
 
  private:
   using InvocationId = uint64_t;
@@ -77,6 +78,8 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     std::chrono::steady_clock::time_point deadline;  // wall-time limit
     std::vector<uint32_t> timers;
     std::vector<uint64_t> host_promises;  // pending, by id
+    std::vector<Fetcher::Id> fetches;     // in flight, cancelled when the invocation ends
+    uint32_t fetches_started = 0;
     std::optional<std::string> user_id;   // the signed-in visitor
     // Never written to a log or the console: the values of its cookies and of the secrets it read.
     // The cookie header is kept as is and parsed only when a line is written, not per request.
@@ -133,6 +136,8 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   void settle_host_promise(uint64_t id, const HostResult& result);
   void drop_host_promises(const Invocation& invocation);
   void drain_inbox();
+  // A platform event for the owner console and the server log (a refused fetch, say).
+  void report(const Invocation& invocation, std::string_view level, std::string_view code, std::string text);
 
   static void on_fulfilled(const v8::FunctionCallbackInfo<v8::Value>& info);
   static void on_rejected(const v8::FunctionCallbackInfo<v8::Value>& info);

@@ -12,6 +12,7 @@
 #include "common/uuid.h"
 #include "sandbox/kv_binding.h"
 #include "sandbox/crypto_binding.h"
+#include "sandbox/fetch_binding.h"
 #include "sandbox/secrets_binding.h"
 #include "sandbox/v8_util.h"
 
@@ -207,6 +208,7 @@ Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> 
   add_kv_bindings(isolate, context, native);
   add_secrets_bindings(isolate, context, native);
   add_crypto_bindings(isolate, context, native);
+  add_fetch_bindings(isolate, context, native);
   return native;
 }
 

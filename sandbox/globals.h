@@ -14,6 +14,7 @@
 #include "common/result.h"
 #include "kv/kv_store.h"
 #include "policy/kv_access.h"
+#include "sandbox/fetcher.h"
 
 namespace agentgate {
 
@@ -38,6 +39,14 @@ struct KvCallContext {
   size_t pending;       // the request's host promises still waiting (kv writes in flight)
 };
 
+// A fetch in flight: the promise fetch's native half returns, and the id that cancels it.
+struct StartedFetch {
+  v8::Local<v8::Promise> promise;
+  uint64_t id;
+};
+// Turns a fetch's outcome into what its promise settles with (on the isolate's thread).
+using FetchToJs = std::function<HostResult(Result<OutboundResponse>)>;
+
 // What native functions need from the isolate that runs them. The isolate's data slot 0 holds it.
 class IsolateHost {
  public:
@@ -57,6 +66,12 @@ class IsolateHost {
   virtual Result<std::optional<std::string>> read_secret(uint64_t invocation, const std::string& name) = 0;
   // A promise owned by a live invocation (see HostPromise); nullopt once it has finished.
   virtual std::optional<HostPromise> new_host_promise(uint64_t invocation) = 0;
+  // fetch(): starts `request` for the running invocation, counted against its limits. Errors:
+  // INVALID_STATE (no request is running), LIMIT_EXCEEDED, FETCH_UNAVAILABLE. A refusal by the
+  // egress guard also goes to the owner console (EGRESS_DENIED).
+  virtual Result<StartedFetch> start_fetch(OutboundRequest request, FetchToJs to_js) = 0;
+  // An abort: the fetch's connection closes and its promise never settles.
+  virtual void cancel_fetch(uint64_t id) = 0;
 
   static IsolateHost* of(v8::Isolate* isolate) { return static_cast<IsolateHost*>(isolate->GetData(0)); }
 };

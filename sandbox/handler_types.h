@@ -11,10 +11,9 @@
 #include <vector>
 
 #include "kv/kv_store.h"
+#include "sandbox/fetcher.h"
 
 namespace agentgate {
-
-using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct HandlerRequest {
   std::string request_id;
@@ -62,6 +61,7 @@ struct SandboxLimits {
   size_t max_log_line = 4096;  // console.log output is truncated beyond this
   std::chrono::milliseconds isolate_idle_timeout{300'000};  // an unused isolate is disposed after this
   KvLimits kv;
+  FetchLimits fetch;
 };
 
 // The worker's event loop, as the sandbox needs it: timers that fire on the same thread.

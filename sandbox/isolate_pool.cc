@@ -7,9 +7,8 @@
 
 namespace agentgate {
 
-IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv,
-                         ConsoleSink* console, SecretStore* secrets)
-    : limits_(limits), loop_(loop), watchdog_(watchdog), kv_(kv), console_(console), secrets_(secrets) {}
+IsolatePool::IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, SandboxServices services)
+    : limits_(limits), loop_(loop), watchdog_(watchdog), services_(services) {}
 
 IsolatePool::~IsolatePool() = default;
 
@@ -39,7 +38,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
       done(InvokeOutcome{InvokeStatus::kStartupError, {}, slot.failure});
       return;
     }
-    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, kv_, console_, secrets_});
+    auto created = AgentIsolate::create(agent, {limits_, loop_, watchdog_, services_});
     if (!created) {
       slot.failed_version = agent;
       slot.failure = created.error().message;
@@ -64,7 +63,7 @@ void IsolatePool::invoke(const AgentSpecPtr& agent, size_t function_index, Handl
 
 Status IsolatePool::check_loads(const AgentSpecPtr& agent) {
   NoTimersLoop loop;
-  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, kv_, console_, secrets_});
+  auto created = AgentIsolate::create(agent, {limits_, loop, watchdog_, services_});
   if (!created) return created.error();
   return Ok{};
 }

@@ -14,6 +14,7 @@
 #include "kv/console_log.h"
 #include "kv/secret_store.h"
 #include "sandbox/handler_types.h"
+#include "sandbox/services.h"
 #include "sandbox/watchdog.h"
 
 namespace agentgate {
@@ -22,10 +23,8 @@ class AgentIsolate;
 
 class IsolatePool {
  public:
-  // `kv` backs ctx.kv (null: kv calls fail with KV_UNAVAILABLE); it must outlive the pool.
-  // `console` receives the owner-console entries of the agents' isolates (null: none).
-  IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, KvStore* kv = nullptr,
-              ConsoleSink* console = nullptr, SecretStore* secrets = nullptr);
+  // `services` back ctx.kv, ctx.secrets, fetch and the owner console (see sandbox/services.h).
+  IsolatePool(SandboxLimits limits, EventLoop& loop, Watchdog::Slot& watchdog, SandboxServices services = {});
   ~IsolatePool();
   IsolatePool(const IsolatePool&) = delete;
   IsolatePool& operator=(const IsolatePool&) = delete;
@@ -58,9 +57,7 @@ class IsolatePool {
   SandboxLimits limits_;
   EventLoop& loop_;
   Watchdog::Slot& watchdog_;
-  KvStore* kv_;
-  ConsoleSink* console_;
-  SecretStore* secrets_;
+  SandboxServices services_;
   std::unordered_map<std::string, Slot> by_agent_;
   std::vector<std::shared_ptr<AgentIsolate>> retiring_;  // replaced, still finishing invocations
   std::chrono::steady_clock::time_point next_eviction_;

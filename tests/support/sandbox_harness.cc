@@ -71,7 +71,7 @@ AgentSpecPtr single_function_agent_with_kv(const std::string& source, KvPermissi
 SandboxHarness::SandboxHarness(SandboxLimits limits, KvStore* kv)
     : limits_(limits),
       watchdog_(std::chrono::milliseconds(1)),
-      pool_(std::make_unique<IsolatePool>(limits_, loop_, watchdog_.new_slot(), kv)) {}
+      pool_(std::make_unique<IsolatePool>(limits_, loop_, watchdog_.new_slot(), SandboxServices{.kv = kv})) {}
 
 SandboxHarness::~SandboxHarness() { pool_.reset(); }
 

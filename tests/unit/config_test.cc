@@ -46,6 +46,17 @@ TEST(ServeConfig, Defaults) {
   EXPECT_EQ(summary, "127.0.0.1:8080 data=./data origin= agents= token= cpu=50ms wall=30000ms heap=134217728 body=1048576 quiet=0");
 }
 
+TEST(ServeConfig, FetchDefaults) {
+  auto config = parse({});
+  ASSERT_TRUE(config) << config.error().message;
+  const FetchLimits& fetch = config->limits.fetch;
+  std::string summary = "timeout=" + ms(fetch.timeout) + " response=" + std::to_string(fetch.max_response_bytes) +
+                        " request=" + std::to_string(fetch.max_request_bytes) + " per-request=" +
+                        std::to_string(fetch.max_per_invocation) + " redirects=" + std::to_string(fetch.max_redirects) +
+                        " allow=" + std::to_string(config->egress_allow.size()) + " ca=" + config->extra_ca_file;
+  EXPECT_EQ(summary, "timeout=10000ms response=10485760 request=10485760 per-request=50 redirects=5 allow=0 ca=");
+}
+
 TEST(ServeConfig, WorkersDefaultToCores) {
   auto config = parse({});
   ASSERT_TRUE(config) << config.error().message;
@@ -72,6 +83,11 @@ TEST_P(ServeSetting, Applies) {
 }
 
 std::string listen_of(const ServeConfig& c) { return c.listen_host + " " + std::to_string(c.listen_port); }
+std::string egress_of(const ServeConfig& c) {
+  std::string out;
+  for (const auto& allowed : c.egress_allow) out += (out.empty() ? "" : " ") + allowed.host + ":" + std::to_string(allowed.port);
+  return out;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Table, ServeSetting,
@@ -104,6 +120,26 @@ INSTANTIATE_TEST_SUITE_P(
         SettingRow{"read-timeout-ms", {"--read-timeout-ms", "500"}, {}, [](auto& c) { return ms(c.read_timeout); }, "500ms"},
         SettingRow{"drain-timeout-ms", {"--drain-timeout-ms", "0"}, {}, [](auto& c) { return ms(c.drain_timeout); }, "0ms"},
         SettingRow{"quiet", {"--quiet"}, {}, [](auto& c) { return std::to_string(c.quiet); }, "1"},
+        SettingRow{"fetch-timeout-ms", {"--fetch-timeout-ms", "2500"}, {}, [](auto& c) { return ms(c.limits.fetch.timeout); },
+                   "2500ms"},
+        SettingRow{"fetch-max-response-bytes", {"--fetch-max-response-bytes", "4096"}, {},
+                   [](auto& c) { return std::to_string(c.limits.fetch.max_response_bytes); }, "4096"},
+        SettingRow{"fetch-max-request-bytes", {"--fetch-max-request-bytes", "1024"}, {},
+                   [](auto& c) { return std::to_string(c.limits.fetch.max_request_bytes); }, "1024"},
+        SettingRow{"fetch-max-per-request", {"--fetch-max-per-request", "3"}, {},
+                   [](auto& c) { return std::to_string(c.limits.fetch.max_per_invocation); }, "3"},
+        SettingRow{"fetch-max-redirects", {"--fetch-max-redirects", "0"}, {},
+                   [](auto& c) { return std::to_string(c.limits.fetch.max_redirects); }, "0"},
+        SettingRow{"extra-ca-file", {"--extra-ca-file", "/etc/test-ca.pem"}, {}, [](auto& c) { return c.extra_ca_file; },
+                   "/etc/test-ca.pem"},
+        SettingRow{"egress-allow repeats", {"--egress-allow", "127.0.0.1:8443", "--egress-allow", "[::1]:80"}, {},
+                   egress_of, "127.0.0.1:8443 ::1:80"},
+        SettingRow{"egress-allow host name, lower-cased", {"--egress-allow=Auth.Internal:443"}, {}, egress_of,
+                   "auth.internal:443"},
+        SettingRow{"AGENTGATE_EGRESS_ALLOW lists several", {}, {{"AGENTGATE_EGRESS_ALLOW", "a.test:1,10.0.0.5:2"}}, egress_of,
+                   "a.test:1 10.0.0.5:2"},
+        SettingRow{"egress-allow flag adds to the environment's", {"--egress-allow", "b.test:3"},
+                   {{"AGENTGATE_EGRESS_ALLOW", "a.test:1"}}, egress_of, "a.test:1 b.test:3"},
         SettingRow{"several flags together", {"--workers", "2", "--data-dir=d", "--listen", "127.0.0.1:1"}, {},
                    [](auto& c) { return std::to_string(c.workers) + " " + c.data_dir + " " + listen_of(c); },
                    "2 d 127.0.0.1 1"},
@@ -190,6 +226,15 @@ INSTANTIATE_TEST_SUITE_P(
         UsageRow{"public-origin with no host", {"--public-origin", "https://"}, {}, "--public-origin"},
         UsageRow{"public-origin with a non-numeric port", {"--public-origin", "https://agents.example.com:https"}, {}, "--public-origin"},
         UsageRow{"public-origin with a space", {"--public-origin", "https://a b.example"}, {}, "--public-origin"},
+        UsageRow{"egress-allow without a port", {"--egress-allow", "127.0.0.1"}, {}, "--egress-allow"},
+        UsageRow{"egress-allow with port 0", {"--egress-allow", "127.0.0.1:0"}, {}, "--egress-allow"},
+        UsageRow{"egress-allow IPv6 without brackets", {"--egress-allow", "::1:80"}, {}, "--egress-allow"},
+        UsageRow{"egress-allow with a path", {"--egress-allow", "a.test/x:80"}, {}, "--egress-allow"},
+        UsageRow{"egress-allow with a scheme", {"--egress-allow", "https://a.test:443"}, {}, "--egress-allow"},
+        UsageRow{"egress-allow empty item in the environment", {}, {{"AGENTGATE_EGRESS_ALLOW", "a.test:1,"}},
+                 "AGENTGATE_EGRESS_ALLOW"},
+        UsageRow{"fetch-max-redirects over 20", {"--fetch-max-redirects", "21"}, {}, "--fetch-max-redirects"},
+        UsageRow{"fetch-timeout-ms 0", {"--fetch-timeout-ms", "0"}, {}, "--fetch-timeout-ms"},
         UsageRow{"bad value in the environment", {}, {{"AGENTGATE_WORKERS", "0"}}, "AGENTGATE_WORKERS"},
         UsageRow{"bad listen in the environment", {}, {{"AGENTGATE_LISTEN", "nowhere"}}, "AGENTGATE_LISTEN"},
         UsageRow{"bad origin in the environment", {}, {{"AGENTGATE_PUBLIC_ORIGIN", "example.com"}}, "AGENTGATE_PUBLIC_ORIGIN"}),
