@@ -20,6 +20,7 @@ packages=(
   libgtest-dev libgmock-dev
   clang libclang-rt-14-dev  # the policy fuzzer (tests/fuzz): libFuzzer and sanitizer runtimes
   wrk nodejs
+  util-linux iproute2  # unshare + ip: the egress-guard tests run in a loopback-only network namespace
   # runtime libraries of libnode108, for the unpacked route
   libuv1 libicu72 libc-ares2 libnghttp2-14 libbrotli1 zlib1g
 )
