@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 
 namespace agentgate {
 namespace {
@@ -17,14 +18,25 @@ std::string lower(std::string_view text) {
   return out;
 }
 
-// Servers send Locations with spaces or raw UTF-8 that browsers accept: percent-encode such bytes
-// so that the RFC 3986 parser takes them, as the WHATWG URL parser would.
-std::string encode_stray_bytes(std::string_view location) {
+bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+// The WHATWG URL parser (which made the handler's URL) and servers' Location headers leave bytes
+// in paths and queries that RFC 3986 does not allow: spaces, raw UTF-8, "[]{}|^`", a '%' without
+// two hex digits. Percent-encode them so that the RFC 3986 parser takes the URL as a browser
+// would. The scheme and authority are left alone (brackets there belong to IPv6 literals).
+std::string encode_stray_bytes(std::string_view url) {
   static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(location.size());
-  for (unsigned char c : location) {
-    if (c <= 0x20 || c >= 0x7f || std::string_view("\"<>\\^`{|}").find(static_cast<char>(c)) != std::string_view::npos) {
+  static constexpr std::string_view kStray = "\"<>\\^`{|}[]";
+  size_t authority = url.find("//");
+  size_t rest = authority == std::string_view::npos ? 0 : url.find_first_of("/?#", authority + 2);
+  if (rest == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, rest));
+  out.reserve(url.size());
+  for (size_t i = rest; i < url.size(); ++i) {
+    auto c = static_cast<unsigned char>(url[i]);
+    bool escape = c == '%' && i + 2 < url.size() && is_hex(url[i + 1]) && is_hex(url[i + 2]);
+    bool stray_percent = c == '%' && !escape;
+    if (c <= 0x20 || c >= 0x7f || stray_percent || kStray.find(static_cast<char>(c)) != std::string_view::npos) {
       out += '%';
       out += kHex[c >> 4];
       out += kHex[c & 15];
@@ -50,8 +62,10 @@ void remove_headers(HeaderList& headers, std::initializer_list<std::string_view>
 
 Result<FetchTarget> parse_fetch_target(std::string_view text) {
   auto invalid = [&](std::string why) { return Error{fetch_error::kInvalidUrl, "fetch: " + why}; };
-  auto parsed = urls::parse_uri(text);
-  if (!parsed) return invalid("'" + std::string(text.substr(0, 200)) + "' is not an absolute URL");
+  std::string encoded = encode_stray_bytes(text);
+  auto parsed = urls::parse_uri(encoded);
+  // Never echo the URL: its query may carry a key or a token.
+  if (!parsed) return invalid("the URL is not an absolute http: or https: URL this server can parse");
   const urls::url_view& url = *parsed;
   FetchTarget target;
   if (url.scheme_id() == urls::scheme::https) {
@@ -68,8 +82,13 @@ Result<FetchTarget> parse_fetch_target(std::string_view text) {
   }
   target.host = lower(url.encoded_host_address());
   if (url.has_port()) {
-    if (url.port().empty() || url.port_number() == 0) return invalid("the URL's port must be from 1 to 65535");
-    target.port = url.port_number();
+    std::string_view digits = url.port();
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535) {
+      return invalid("the URL's port must be from 1 to 65535");
+    }
+    target.port = static_cast<uint16_t>(port);
   } else {
     target.port = target.tls ? 443 : 80;
   }

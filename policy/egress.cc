@@ -59,6 +59,9 @@ const Range kV6[] = {
     {v6({0x01, 0x00}), 64, "discard-only (100::/64)"},
     {v6({0x20, 0x01, 0x0d, 0xb8}), 32, "documentation (2001:db8::/32)"},
     {v6({0xfc}), 7, "unique-local (fc00::/7)"},
+    {v6({0, 0x64, 0xff, 0x9b, 0, 1}), 48, "local-use NAT64 (64:ff9b:1::/48)"},
+    {v6({0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}), 96, "SIIT IPv4-translated (::ffff:0:0:0/96)"},
+    {v6({0x20, 0x01, 0, 0}), 32, "Teredo (2001::/32)"},
     {v6({0xfe, 0x80}), 10, "link-local (fe80::/10)"},
     {v6({0xfe, 0xc0}), 10, "site-local (fec0::/10)"},
     {v6({0xff}), 8, "multicast (ff00::/8)"},
@@ -98,6 +101,17 @@ std::optional<std::string_view> egress_refusal(const IpAddress& address) {
     if (in(bytes, range.prefix, range.bits)) return range.why;
   }
   return std::nullopt;
+}
+
+bool is_blocked_port(uint16_t port) {
+  // https://fetch.spec.whatwg.org/#bad-port, in order.
+  static constexpr uint16_t kBadPorts[] = {
+      0,    1,    7,    9,    11,   13,   15,   17,   19,   20,   21,   22,   23,   25,   37,   42,   43,
+      53,   69,   77,   79,   87,   95,   101,  102,  103,  104,  109,  110,  111,  113,  115,  117,  119,
+      123,  135,  137,  139,  143,  161,  179,  389,  427,  465,  512,  513,  514,  515,  526,  530,  531,
+      532,  540,  548,  554,  556,  563,  587,  601,  636,  989,  990,  993,  995,  1719, 1720, 1723, 2049,
+      3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668, 6669, 6679, 6697, 10080};
+  return std::binary_search(std::begin(kBadPorts), std::end(kBadPorts), port);
 }
 
 std::optional<IpAddress> parse_ip_literal(std::string_view text) {

@@ -27,6 +27,10 @@ struct IpAddress {
 // NAT64 64:ff9b::/96, 6to4 2002::/16) is judged as the IPv4 address it carries.
 std::optional<std::string_view> egress_refusal(const IpAddress& address);
 
+// The Fetch standard's "bad ports" (SMTP, SSH, IRC, ...): fetch refuses them unless an operator's
+// exception names the host and port, so agents cannot speak other protocols from the server.
+bool is_blocked_port(uint16_t port);
+
 // An IP address literal ("10.0.0.1", "::1", "[::ffff:127.0.0.1]"), or nullopt for anything else
 // (a host name). IPv6 may come with or without brackets.
 std::optional<IpAddress> parse_ip_literal(std::string_view text);

@@ -530,7 +530,7 @@ std::optional<HostPromise> AgentIsolate::new_host_promise(uint64_t invocation) {
       });
     }
   };
-  return HostPromise{resolver->GetPromise(), std::move(settle)};
+  return HostPromise{resolver->GetPromise(), std::move(settle), id};
 }
 
 Result<StartedFetch> AgentIsolate::start_fetch(OutboundRequest request, FetchToJs to_js) {
@@ -552,6 +552,7 @@ Result<StartedFetch> AgentIsolate::start_fetch(OutboundRequest request, FetchToJ
   auto promise = new_host_promise(invocation);
   if (!promise) return Error{"INVALID_STATE", "fetch can only be called while a request is being handled"};
   ++owner->second.fetches_started;
+  uint64_t host_promise = promise->id;
   // The fetcher never calls back inside start(), so the id is known by the time the callback runs.
   auto id = std::make_shared<Fetcher::Id>(0);
   *id = env_.services.fetcher->start(
@@ -559,7 +560,7 @@ Result<StartedFetch> AgentIsolate::start_fetch(OutboundRequest request, FetchToJ
                            to_js = std::move(to_js)](Result<OutboundResponse> result) {
         if (auto self = weak.lock()) {
           if (auto owner = self->invocations_.find(invocation); owner != self->invocations_.end()) {
-            std::erase(owner->second.fetches, *id);
+            std::erase_if(owner->second.fetches, [&](const auto& fetch) { return fetch.first == *id; });
             if (!result && result.error().code == fetch_error::kEgressDenied) {
               self->report(owner->second, "warn", fetch_error::kEgressDenied, result.error().message);
             }
@@ -567,7 +568,7 @@ Result<StartedFetch> AgentIsolate::start_fetch(OutboundRequest request, FetchToJ
         }
         settle(to_js(std::move(result)));
       });
-  owner->second.fetches.push_back(*id);
+  owner->second.fetches.emplace_back(*id, host_promise);
   return StartedFetch{promise->promise, *id};
 }
 
@@ -575,7 +576,14 @@ void AgentIsolate::cancel_fetch(uint64_t id) {
   auto owner = invocations_.find(current_invocation(isolate_->GetCurrentContext()));
   if (owner == invocations_.end() || !env_.services.fetcher) return;
   // Only the running request's own fetches: an id is a small integer, easy to guess.
-  if (std::erase(owner->second.fetches, id) > 0) env_.services.fetcher->cancel(id);
+  auto& fetches = owner->second.fetches;
+  auto fetch = std::find_if(fetches.begin(), fetches.end(), [&](const auto& entry) { return entry.first == id; });
+  if (fetch == fetches.end()) return;
+  env_.services.fetcher->cancel(id);
+  // Its promise will never settle: forget it now rather than when the request ends.
+  host_promises_.erase(fetch->second);
+  std::erase(owner->second.host_promises, fetch->second);
+  fetches.erase(fetch);
 }
 
 void AgentIsolate::report(const Invocation& invocation, std::string_view level, std::string_view code, std::string text) {
@@ -673,7 +681,7 @@ void AgentIsolate::finish(InvocationId id, InvokeOutcome outcome) {
   invocations_.erase(it);
   drop_host_promises(invocation);
   if (env_.services.fetcher) {
-    for (Fetcher::Id fetch : invocation.fetches) env_.services.fetcher->cancel(fetch);
+    for (const auto& [fetch, promise] : invocation.fetches) env_.services.fetcher->cancel(fetch);
   }
   for (uint32_t timer_id : invocation.timers) {
     if (auto timer = timers_.find(timer_id); timer != timers_.end()) {

@@ -78,7 +78,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
     std::chrono::steady_clock::time_point deadline;  // wall-time limit
     std::vector<uint32_t> timers;
     std::vector<uint64_t> host_promises;  // pending, by id
-    std::vector<Fetcher::Id> fetches;     // in flight, cancelled when the invocation ends
+    std::vector<std::pair<Fetcher::Id, uint64_t>> fetches;  // in flight (with its host promise), cancelled when it ends
     uint32_t fetches_started = 0;
     std::optional<std::string> user_id;   // the signed-in visitor
     // Never written to a log or the console: the values of its cookies and of the secrets it read.

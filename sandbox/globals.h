@@ -28,6 +28,7 @@ using HostResult = std::function<v8::MaybeLocal<v8::Value>(v8::Isolate*, v8::Loc
 struct HostPromise {
   v8::Local<v8::Promise> promise;
   std::function<void(HostResult)> settle;
+  uint64_t id = 0;  // the isolate's handle on it
 };
 
 // What a ctx.kv call needs to know about the request making it.

@@ -314,6 +314,9 @@ class Request extends Body {
     this.#url = url;
     this.#method = method;
     this.#headers = headers;
+    if (init.signal !== undefined && init.signal !== null && !(init.signal instanceof AbortSignal)) {
+      throw new TypeError('Request: signal must be an AbortSignal');
+    }
     this.#signal = init.signal ?? source?.signal ?? new AbortSignal(abortReason);
     this.#redirect = redirect;
   }

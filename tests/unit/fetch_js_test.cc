@@ -37,6 +37,7 @@ INSTANTIATE_TEST_SUITE_P(
         FetchCase{"bad_redirect_mode", "fetch('https://example.com/', { redirect: 'sometimes' })"},
         FetchCase{"header_with_a_newline", "fetch('https://example.com/', { headers: { 'x-a': 'b\\nc' } })"},
         FetchCase{"bad_header_name", "fetch('https://example.com/', { headers: { 'a b': 'c' } })"},
+        FetchCase{"signal_not_an_AbortSignal", "fetch('https://example.com/', { signal: {} })"},
         FetchCase{"already_aborted", "fetch('https://example.com/', { signal: AbortSignal.abort() })"},
         FetchCase{"already_aborted_with_a_reason",
                   "fetch('https://example.com/', { signal: AbortSignal.abort(new RangeError('why')) })"},

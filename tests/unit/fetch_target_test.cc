@@ -37,6 +37,9 @@ INSTANTIATE_TEST_SUITE_P(
         TargetRow{"upper-case host", "https://API.Example.COM/", "tls api.example.com 443 host=api.example.com target=/ name"},
         TargetRow{"fragment is not sent", "https://a.test/p#frag", "tls a.test 443 host=a.test target=/p name"},
         TargetRow{"empty query kept", "https://a.test/p?", "tls a.test 443 host=a.test target=/p? name"},
+        TargetRow{"brackets and braces in the query, as WHATWG URL leaves them", "https://api.test/x?filter[name]={v}|w",
+                  "tls api.test 443 host=api.test target=/x?filter%5Bname%5D=%7Bv%7D%7Cw name"},
+        TargetRow{"a stray percent", "http://a.test/100%zz?q=%41", "plain a.test 80 host=a.test target=/100%25zz?q=%41 name"},
         TargetRow{"ftp refused", "ftp://a.test/", "INVALID_URL"},
         TargetRow{"file refused", "file:///etc/passwd", "INVALID_URL"},
         TargetRow{"credentials refused", "https://user:pw@a.test/", "INVALID_URL"},
@@ -50,6 +53,12 @@ INSTANTIATE_TEST_SUITE_P(
       for (const char* c = info.param.name; *c; ++c) name += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
       return name;
     });
+
+TEST(FetchTargetError, NeverEchoesTheUrl) {
+  auto target = parse_fetch_target("https://a.test:99999/?key=SECRET-123");
+  ASSERT_FALSE(target);
+  EXPECT_EQ(target.error().message.find("SECRET-123"), std::string::npos) << target.error().message;
+}
 
 TEST(EgressException, ParsesHostAndPort) {
   auto v4 = parse_egress_exception("127.0.0.1:8443");

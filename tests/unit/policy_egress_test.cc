@@ -50,6 +50,7 @@ INSTANTIATE_TEST_SUITE_P(
         EgressCase{"::", true}, EgressCase{"::1", true}, EgressCase{"fe80::1", true}, EgressCase{"febf::1", true},
         EgressCase{"fc00::1", true}, EgressCase{"fd12:3456::1", true}, EgressCase{"ff02::1", true},
         EgressCase{"fec0::1", true}, EgressCase{"2001:db8::1", true}, EgressCase{"100::1", true},
+        EgressCase{"64:ff9b:1::a00:1", true}, EgressCase{"::ffff:0:a9fe:a9fe", true}, EgressCase{"2001:0:4136:e378::1", true},
         // IPv4 inside IPv6, judged as the IPv4 it carries
         EgressCase{"::ffff:127.0.0.1", true}, EgressCase{"::ffff:169.254.169.254", true},
         EgressCase{"::ffff:10.1.2.3", true}, EgressCase{"::ffff:8.8.8.8", false},
@@ -69,6 +70,11 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(EgressRule, TheReasonNamesTheRange) {
   EXPECT_EQ(egress_refusal(parse("169.254.169.254")).value_or(""), "link-local, cloud metadata (169.254.0.0/16)");
   EXPECT_EQ(egress_refusal(parse("::ffff:192.168.0.1")).value_or(""), "private (192.168.0.0/16)");
+}
+
+TEST(BlockedPorts, AreTheFetchStandardsBadPorts) {
+  for (uint16_t port : {0, 1, 22, 25, 53, 110, 143, 465, 587, 993, 6667, 10080}) EXPECT_TRUE(is_blocked_port(port)) << port;
+  for (uint16_t port : {80, 443, 8080, 8443, 3000, 5000, 9000, 10079, 10081, 65535}) EXPECT_FALSE(is_blocked_port(port)) << port;
 }
 
 }  // namespace
