@@ -8,18 +8,12 @@
 namespace agentgate::testing {
 namespace {
 
-struct AbortCase {
-  const char* name;
-  const char* expression;
-};
+using AbortCase = NodeCase;
 
 class AbortMatchesNode : public ::testing::TestWithParam<AbortCase> {};
 
 TEST_P(AbortMatchesNode, SameResult) {
-  SandboxHarness harness;
-  std::string expected = in_node("", GetParam().expression);
-  ASSERT_FALSE(expected.empty()) << "node printed nothing";
-  EXPECT_EQ(in_agentgate(harness, "", GetParam().expression), expected);
+  expect_same_as_node("", GetParam().expression);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -49,7 +43,7 @@ INSTANTIATE_TEST_SUITE_P(
         AbortCase{"constructor_is_illegal", "new AbortSignal()"},
         AbortCase{"to_string_tags",
                   "[Object.prototype.toString.call(new AbortController()), Object.prototype.toString.call(AbortSignal.abort())].join()"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    node_case_name);
 
 }  // namespace
 }  // namespace agentgate::testing

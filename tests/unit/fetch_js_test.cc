@@ -9,18 +9,12 @@
 namespace agentgate::testing {
 namespace {
 
-struct FetchCase {
-  const char* name;
-  const char* expression;
-};
+using FetchCase = NodeCase;
 
 class FetchMatchesNode : public ::testing::TestWithParam<FetchCase> {};
 
 TEST_P(FetchMatchesNode, SameResult) {
-  SandboxHarness harness;
-  std::string expected = in_node("", GetParam().expression);
-  ASSERT_FALSE(expected.empty()) << "node printed nothing";
-  EXPECT_EQ(in_agentgate(harness, "", GetParam().expression), expected);
+  expect_same_as_node("", GetParam().expression);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -46,7 +40,7 @@ INSTANTIATE_TEST_SUITE_P(
                   ".catch((e) => e === reason); })()"},
         FetchCase{"used_request_body", "(async () => { const r = new Request('https://example.com/', { method: 'POST', body: 'x' });"
                                        " await r.text(); return fetch(r); })()"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    node_case_name);
 
 TEST(FetchInSandbox, WithoutAFetcherItRejectsWithATypeErrorThatSaysSo) {
   SandboxHarness harness;

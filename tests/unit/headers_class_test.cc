@@ -10,18 +10,12 @@ namespace {
 
 constexpr const char* kPrologue = "const show = (h) => JSON.stringify([...h]);";
 
-struct HeadersCase {
-  const char* name;
-  const char* expression;
-};
+using HeadersCase = NodeCase;
 
 class HeadersMatchNode : public ::testing::TestWithParam<HeadersCase> {};
 
 TEST_P(HeadersMatchNode, SameResult) {
-  SandboxHarness harness;
-  std::string expected = in_node(kPrologue, GetParam().expression);
-  ASSERT_FALSE(expected.empty()) << "node printed nothing";
-  EXPECT_EQ(in_agentgate(harness, kPrologue, GetParam().expression), expected);
+  expect_same_as_node(kPrologue, GetParam().expression);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -46,7 +40,7 @@ INSTANTIATE_TEST_SUITE_P(
         HeadersCase{"bad_value", "new Headers({ a: 'x\\r\\ny' })"},
         HeadersCase{"bad_pair", "new Headers([['a', '1', '2']])"},
         HeadersCase{"to_string_tag", "Object.prototype.toString.call(new Headers())"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    node_case_name);
 
 TEST(HeadersInResponses, AHandlerMayReturnAHeadersObject) {
   SandboxHarness harness;

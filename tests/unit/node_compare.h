@@ -3,9 +3,12 @@
 // reference) and in agentgate's sandbox, so a test can compare what comes out.
 #include <unistd.h>
 
+#include <gtest/gtest.h>
+
 #include <array>
 #include <cstdio>
 #include <memory>
+#include <ostream>
 #include <string>
 
 #include "tests/support/sandbox_harness.h"
@@ -41,6 +44,22 @@ inline std::string in_agentgate(SandboxHarness& harness, const std::string& prol
   std::string result = harness.eval("(async () => {" + prologue + "return await (" + expression + "); })()");
   if (result.rfind("threw ", 0) == 0) result = result.substr(0, result.find(':'));
   return result;
+}
+
+// One row of a "same result as Node" table: a test name and a JS expression.
+struct NodeCase {
+  const char* name;
+  const char* expression;
+};
+inline void PrintTo(const NodeCase& row, std::ostream* os) { *os << row.name; }
+inline std::string node_case_name(const ::testing::TestParamInfo<NodeCase>& info) { return info.param.name; }
+
+// `expression` (after `prologue`, on both sides) must give here what it gives in Node.
+inline void expect_same_as_node(const std::string& prologue, const std::string& expression) {
+  SandboxHarness harness;
+  std::string expected = in_node(prologue, expression);
+  ASSERT_FALSE(expected.empty()) << "node printed nothing";
+  EXPECT_EQ(in_agentgate(harness, prologue, expression), expected);
 }
 
 }  // namespace agentgate::testing

@@ -11,18 +11,12 @@ namespace {
 constexpr const char* kPrologue =
     "const show = (r) => JSON.stringify([r.url, r.method, [...r.headers], r.redirect, r.bodyUsed, r.signal.aborted]);";
 
-struct RequestCase {
-  const char* name;
-  const char* expression;
-};
+using RequestCase = NodeCase;
 
 class RequestMatchesNode : public ::testing::TestWithParam<RequestCase> {};
 
 TEST_P(RequestMatchesNode, SameResult) {
-  SandboxHarness harness;
-  std::string expected = in_node(kPrologue, GetParam().expression);
-  ASSERT_FALSE(expected.empty()) << "node printed nothing";
-  EXPECT_EQ(in_agentgate(harness, kPrologue, GetParam().expression), expected);
+  expect_same_as_node(kPrologue, GetParam().expression);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -54,7 +48,7 @@ INSTANTIATE_TEST_SUITE_P(
         RequestCase{"signal_from_init",
                     "(() => { const c = new AbortController(); const r = new Request('https://e.com', { signal: c.signal }); c.abort(); return r.signal.aborted; })()"},
         RequestCase{"to_string_tag", "Object.prototype.toString.call(new Request('https://e.com'))"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    node_case_name);
 
 }  // namespace
 }  // namespace agentgate::testing

@@ -10,18 +10,12 @@ namespace {
 
 constexpr const char* kPrologue = "const show = (r) => JSON.stringify([r.status, r.ok, r.statusText, [...r.headers]]);";
 
-struct ResponseCase {
-  const char* name;
-  const char* expression;
-};
+using ResponseCase = NodeCase;
 
 class ResponseMatchesNode : public ::testing::TestWithParam<ResponseCase> {};
 
 TEST_P(ResponseMatchesNode, SameResult) {
-  SandboxHarness harness;
-  std::string expected = in_node(kPrologue, GetParam().expression);
-  ASSERT_FALSE(expected.empty()) << "node printed nothing";
-  EXPECT_EQ(in_agentgate(harness, kPrologue, GetParam().expression), expected);
+  expect_same_as_node(kPrologue, GetParam().expression);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -43,7 +37,7 @@ INSTANTIATE_TEST_SUITE_P(
         ResponseCase{"null_body_status_with_body", "new Response('x', { status: 204 })"},
         ResponseCase{"clone", "(async () => { const r = new Response('x'); const c = r.clone(); return (await r.text()) + (await c.text()); })()"},
         ResponseCase{"to_string_tag", "Object.prototype.toString.call(new Response())"}),
-    [](const auto& info) { return std::string(info.param.name); });
+    node_case_name);
 
 TEST(ResponseFromHandlers, AHandlerMayReturnAResponse) {
   SandboxHarness harness;

@@ -35,10 +35,7 @@ std::string agentgate_side(SandboxHarness& harness, const std::string& expressio
   return in_agentgate(harness, std::string(kPrologue) + "const require_timing = crypto.timingSafeEqual;", expression);
 }
 
-struct CryptoCase {
-  const char* name;
-  const char* expression;
-};
+using CryptoCase = NodeCase;
 
 class WebCryptoMatchesNode : public ::testing::TestWithParam<CryptoCase> {};
 
