@@ -78,7 +78,10 @@ Result<HandlerResponse> to_handler_response(v8::Isolate* isolate, Local<v8::Cont
     }
     if (!value->IsString()) return bad("headers['" + header + "']: values must be strings or arrays of strings");
     std::string text = utf8_of(isolate, value.As<v8::String>());
-    if (!is_valid_header_value(text)) {
+    // A Set-Cookie with control characters is left to the cookie rules (policy/cookies.cc), which
+    // refuse it as a malformed cookie (INVALID_SET_COOKIE, naming the cookie); the response is
+    // then replaced whole, so these bytes are never sent.
+    if (!is_valid_header_value(text) && header != "set-cookie") {
       return refused("headers['" + header + "']: value contains control characters (CR, LF, NUL...)");
     }
     if (text.size() > kMaxHeaderValueBytes) return refused("headers['" + header + "']: value longer than 16 KiB");
