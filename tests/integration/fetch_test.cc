@@ -193,11 +193,23 @@ TEST_F(FetchTest, AResponseOverTheSizeLimitIsRefused) {
   EXPECT_EQ(fetch_error_code(fetch("get", plain_url("/chunked?n=300000"))), "RESPONSE_TOO_LARGE");
 }
 
-TEST_F(FetchTest, AnAbortRejectsWithTheSignalsReason) {
+TEST_F(FetchTest, AnAbortRejectsWithTheSignalsReasonAndClosesTheConnection) {
   value aborted = fetch("abort", plain_url("/hang"));
   EXPECT_EQ(json_string(aborted.at("error"), "name"), "AbortError") << aborted;
   value timed_out = fetch("timeout-signal", plain_url("/hang"));
   EXPECT_EQ(json_string(timed_out.at("error"), "name"), "TimeoutError") << timed_out;
+  // /hang holds a connection until its client closes it (or 60 s pass).
+  EXPECT_TRUE(wait_until([] { return plain->open_connections() == 0; }, std::chrono::seconds(5)))
+      << plain->open_connections() << " connections still open";
+}
+
+TEST_F(FetchTest, AFetchStillRunningWhenTheRequestEndsIsCancelled) {
+  size_t before = plain->requests_seen();
+  value result = fetch("forget", plain_url("/hang"));
+  EXPECT_TRUE(result.at("returned").as_bool()) << result;
+  ASSERT_TRUE(wait_until([&] { return plain->requests_seen() > before; }));
+  EXPECT_TRUE(wait_until([] { return plain->open_connections() == 0; }, std::chrono::seconds(5)))
+      << "the handler returned; its fetch should have been cancelled";
 }
 
 TEST_F(FetchTest, AnAwaitedFetchHoldsNoThread) {

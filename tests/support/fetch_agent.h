@@ -59,7 +59,12 @@ export default async function handler(ctx) {
         result = { ok, last };
         break;
       }
-      case 'forget': fetch(u).catch(() => {}); result = { returned: true }; break;
+      case 'forget': {  // starts a fetch, lets it reach the provider, returns without awaiting it
+        fetch(u).catch(() => {});
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        result = { returned: true };
+        break;
+      }
       case 'ping': result = { pong: true }; break;
       default: result = { error: { message: 'unknown mode' } };
     }

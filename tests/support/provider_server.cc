@@ -438,4 +438,11 @@ uint16_t ProviderServer::port() const { return state_->port; }
 size_t ProviderServer::requests_seen() const { return state_->requests; }
 size_t ProviderServer::connections_seen() const { return state_->accepted; }
 
+size_t ProviderServer::open_connections() const {
+  std::lock_guard lock(state_->mutex);
+  size_t open = 0;
+  for (const auto& connection : state_->connections) open += connection->open ? 1 : 0;
+  return open;
+}
+
 }  // namespace agentgate::testing

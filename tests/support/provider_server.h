@@ -47,6 +47,7 @@ class ProviderServer {
   uint16_t port() const;
   size_t requests_seen() const;     // complete requests (head and body) received so far, all connections
   size_t connections_seen() const;  // TCP connections accepted so far (before any TLS handshake)
+  size_t open_connections() const;  // accepted and not yet closed (e.g. a client still waiting in /hang)
 
  private:
   struct State;
