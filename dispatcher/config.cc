@@ -131,6 +131,8 @@ const std::vector<Flag>& flags() {
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_request_bytes = v; })},
       {"fetch-max-per-request", "N", "fetch: most outbound requests one handler invocation may make (default 50)",
        number_flag(0, 100'000, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_per_invocation = static_cast<uint32_t>(v); })},
+      {"fetch-max-in-flight", "N", "fetch: most outbound requests in flight per worker, all agents together (default 100)",
+       number_flag(1, 100'000, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_in_flight_per_worker = static_cast<uint32_t>(v); })},
       {"fetch-max-redirects", "N", "fetch: most redirects one fetch follows (default 5)",
        number_flag(0, 20, [](ServeConfig& c, uint64_t v) { c.limits.fetch.max_redirects = static_cast<uint32_t>(v); })},
       {"egress-allow", "HOST:PORT", "let fetch reach HOST:PORT even if it is a loopback or private address (repeatable)",

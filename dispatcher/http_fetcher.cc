@@ -393,6 +393,14 @@ class HttpFetcher final : public Fetcher {
 
   Id start(OutboundRequest request, Completion done) override {
     Id id = ++next_id_;
+    if (table_->size() >= settings_->limits.max_in_flight_per_worker) {
+      std::string message = "fetch: this server already has " + std::to_string(table_->size()) +
+                            " fetches in flight on this worker, its limit; try again shortly";
+      asio::post(io_, [done = std::move(done), message = std::move(message)] {
+        done(Error{"LIMIT_EXCEEDED", message});
+      });
+      return id;  // never in the table: cancel() ignores it
+    }
     auto exchange =
         std::make_shared<Exchange>(io_, lookups_, settings_, std::move(request), std::move(done), table_, id);
     table_->emplace(id, exchange);

@@ -24,6 +24,9 @@ struct FetchLimits {
   size_t max_request_bytes = size_t{10} << 20;
   uint32_t max_per_invocation = 50;
   uint32_t max_redirects = 5;
+  // Fetches in flight on one worker, all its requests together: bounds its outbound sockets and
+  // the response bytes it may be holding (this many x max_response_bytes).
+  uint32_t max_in_flight_per_worker = 100;
 };
 
 enum class RedirectMode { kFollow, kManual, kError };

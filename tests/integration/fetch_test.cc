@@ -313,6 +313,21 @@ TEST_F(FetchTest, AQueryWithBracketsAndBracesIsSentEncodedAsBrowsersDo) {
   EXPECT_EQ(json_string(echo, "target"), "/echo?filter%5Bname%5D=%7Bv%7D&q=%41");
 }
 
+// A server of its own, with room for two fetches in flight on its one worker.
+TEST(FetchInFlightLimit, AFetchBeyondTheWorkersLimitIsRefusedAndTheOthersComplete) {
+  ProviderServer provider;
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data", {"--workers", "1", "--fetch-max-in-flight", "2", "--egress-allow",
+                                              "127.0.0.1:" + std::to_string(provider.port())});
+  ASSERT_TRUE(server.started()) << server.log();
+  ASSERT_EQ(deploy_fetch_agent(server), 201);
+  std::string url = "http://127.0.0.1:" + std::to_string(provider.port()) + "/slow?ms=300";
+  value result = fetch_through_agent(server, "parallel", url, "&n=3");
+  EXPECT_EQ(boost::json::serialize(result.at("outcomes")), R"([200,200,"LIMIT_EXCEEDED"])") << result;
+  // Once they are done, there is room again.
+  EXPECT_EQ(boost::json::serialize(fetch_through_agent(server, "parallel", url, "&n=2").at("outcomes")), "[200,200]");
+}
+
 TEST_F(FetchTest, UrlsOutsideHttpAreRefusedWithAClearError) {
   value result = fetch("get", "ftp://127.0.0.1:" + port(*plain) + "/x");
   EXPECT_EQ(fetch_error_code(result), "INVALID_URL") << result;

@@ -65,6 +65,11 @@ export default async function handler(ctx) {
         result = { returned: true };
         break;
       }
+      case 'parallel': {  // n fetches at once: each one's status or error code
+        const all = await Promise.allSettled(Array.from({ length: Number(query.get('n')) }, () => fetch(u)));
+        result = { outcomes: all.map((o) => (o.status === 'fulfilled' ? o.value.status : o.reason.code)) };
+        break;
+      }
       case 'ping': result = { pong: true }; break;
       default: result = { error: { message: 'unknown mode' } };
     }

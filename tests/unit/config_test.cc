@@ -52,9 +52,9 @@ TEST(ServeConfig, FetchDefaults) {
   const FetchLimits& fetch = config->limits.fetch;
   std::string summary = "timeout=" + ms(fetch.timeout) + " response=" + std::to_string(fetch.max_response_bytes) +
                         " request=" + std::to_string(fetch.max_request_bytes) + " per-request=" +
-                        std::to_string(fetch.max_per_invocation) + " redirects=" + std::to_string(fetch.max_redirects) +
+                        std::to_string(fetch.max_per_invocation) + " redirects=" + std::to_string(fetch.max_redirects) + " in-flight=" + std::to_string(fetch.max_in_flight_per_worker) +
                         " allow=" + std::to_string(config->egress_allow.size()) + " ca=" + config->extra_ca_file;
-  EXPECT_EQ(summary, "timeout=10000ms response=10485760 request=10485760 per-request=50 redirects=5 allow=0 ca=");
+  EXPECT_EQ(summary, "timeout=10000ms response=10485760 request=10485760 per-request=50 redirects=5 in-flight=100 allow=0 ca=");
 }
 
 TEST(ServeConfig, WorkersDefaultToCores) {
@@ -128,6 +128,8 @@ INSTANTIATE_TEST_SUITE_P(
                    [](auto& c) { return std::to_string(c.limits.fetch.max_request_bytes); }, "1024"},
         SettingRow{"fetch-max-per-request", {"--fetch-max-per-request", "3"}, {},
                    [](auto& c) { return std::to_string(c.limits.fetch.max_per_invocation); }, "3"},
+        SettingRow{"fetch-max-in-flight", {"--fetch-max-in-flight", "7"}, {},
+                   [](auto& c) { return std::to_string(c.limits.fetch.max_in_flight_per_worker); }, "7"},
         SettingRow{"fetch-max-redirects", {"--fetch-max-redirects", "0"}, {},
                    [](auto& c) { return std::to_string(c.limits.fetch.max_redirects); }, "0"},
         SettingRow{"extra-ca-file", {"--extra-ca-file", "/etc/test-ca.pem"}, {}, [](auto& c) { return c.extra_ca_file; },
