@@ -16,6 +16,8 @@
 #                  pre-written sessions from ctx.kv (random per request)
 #        w4        POST that signs in: writes a new session (8 h TTL) to ctx.kv
 #                  and sets its cookie (one durable write per request)
+#      and fetch: a handler that makes one outbound fetch() per request to a
+#      bare_server on loopback (admitted with --egress-allow) and relays its body.
 #   2. cold start: the first request to a freshly deployed agent (new uuid,
 #      deployed through the admin API), median of BENCH_COLD_RUNS runs;
 #   3. idle agent memory: agentgate RSS growth for BENCH_MEM_AGENTS extra agents
@@ -30,7 +32,7 @@
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
 #   BENCH_WRK_THREADS  wrk threads                         (default 2)
-#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 deno")
+#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch deno")
 #   BENCH_SESSIONS     sessions written before w3          (default 10000)
 #   BENCH_COLD_RUNS    cold-start repetitions              (default 5; 0 = skip)
 #   BENCH_MEM_AGENTS   agents for the memory measurement   (default 20; 0 = skip)
@@ -52,7 +54,7 @@ BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
-BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 deno}
+BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch deno}
 BENCH_SESSIONS=${BENCH_SESSIONS:-10000}
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-5}
 BENCH_MEM_AGENTS=${BENCH_MEM_AGENTS:-20}
@@ -287,12 +289,28 @@ start_agentgate() {
   [[ -x $AGENTGATE_BIN ]] || die "$AGENTGATE_BIN not found (build it, or set AGENTGATE_BIN / BENCH_TARGETS)"
   rm -rf "$data" && mkdir -p "$data"
   start_bg "$RESULTS/agentgate-$label.log" "$AGENTGATE_BIN" serve --listen 127.0.0.1:0 \
-    --data-dir "$data" --agents-dir "$BENCH_DIR/agents" --workers "$BENCH_WORKERS"
+    --data-dir "$data" --agents-dir "$BENCH_DIR/agents" --workers "$BENCH_WORKERS" "${AGENTGATE_EXTRA_ARGS[@]}"
   TARGET_PIDS=("$REPLY")
   AGENTGATE_DATA=$data
   wait_listening "$REPLY" "$RESULTS/agentgate-$label.log"
   AGENTGATE_BASE="http://127.0.0.1:$REPLY"
   TARGET_URL="$AGENTGATE_BASE/agents/$HELLO_ID/hello/"
+}
+
+AGENTGATE_EXTRA_ARGS=()
+
+# fetch: agentgate relaying each request to a one-worker bare_server (the upstream) through fetch().
+start_fetch() {
+  local upstream_pid upstream_port
+  [[ -x $BARE_BIN ]] || die "$BARE_BIN not found (the fetch target's upstream)"
+  start_bg "$RESULTS/fetch-upstream.log" "$BARE_BIN" --listen 127.0.0.1:0 --workers 1
+  upstream_pid=$REPLY
+  wait_listening "$upstream_pid" "$RESULTS/fetch-upstream.log"
+  upstream_port=$REPLY
+  AGENTGATE_EXTRA_ARGS=(--egress-allow "127.0.0.1:$upstream_port")
+  start_agentgate fetch
+  AGENTGATE_EXTRA_ARGS=()
+  TARGET_URL="$AGENTGATE_BASE/agents/$FETCH_ID/relay/?u=http://127.0.0.1:$upstream_port/agents/$HELLO_ID/hello/"
 }
 
 # The session workload runs on agentgate too, with the sessions agent.
@@ -558,7 +576,7 @@ write_report() {
     for conns in $BENCH_CONNECTIONS; do
       bare=${RPS[bare,$conns]:-}
       for name in "${RAN_TARGETS[@]}"; do
-        [[ $name == w3 || $name == w4 ]] && continue
+        [[ $name == w3 || $name == w4 || $name == fetch ]] && continue
         printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
           "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
           "$(ratio "${RPS[$name,$conns]}" "$bare")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
@@ -598,6 +616,24 @@ write_report() {
             "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
             "$(ratio "${RPS[$name,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
         done
+      done
+    fi
+    if [[ -n ${RSS_MIB[fetch]:-} ]]; then
+      echo
+      echo "## fetch: one outbound request per request"
+      echo
+      echo "\`bench/agents/fetch\`: the handler fetches the hello response from a \`bare_server\` on loopback (one worker,"
+      echo "admitted with \`--egress-allow\`; a new connection per fetch, as fetch does today) and relays its body. Each"
+      echo "request thus costs agentgate a whole outbound HTTP exchange, and the upstream shares the same two cores."
+      echo "Ratios are against **agentgate**'s hello handler in the same run."
+      echo
+      echo "| workload | connections | req/s | p99 | ratio vs agentgate hello | errors | RSS after (MiB) |"
+      echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+      for conns in $BENCH_CONNECTIONS; do
+        [[ -n ${RPS[fetch,$conns]:-} ]] || continue
+        printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' fetch "$conns" \
+          "$(fmt "${RPS[fetch,$conns]}" '%.0f')" "$(fmt "${P99[fetch,$conns]}" '%.2f')" \
+          "$(ratio "${RPS[fetch,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[fetch,$conns]}" "${RSS_MIB[fetch]}"
       done
     fi
     if [[ -n $POLICY_HELLO_NS && -n ${RPS[agentgate,${BENCH_CONNECTIONS%% *}]:-} ]]; then
@@ -682,13 +718,14 @@ main() {
   [[ $BENCH_WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS must be a positive integer"
   for name in $BENCH_TARGETS; do
     case $name in
-      bare | agentgate | w3 | w4 | deno) ;;
-      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 deno)" ;;
+      bare | agentgate | w3 | w4 | fetch | deno) ;;
+      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch deno)" ;;
     esac
   done
   if [[ " $BENCH_TARGETS " == *" deno "* ]]; then ensure_deno; fi
   HELLO_ID=$(node -p "require('$HELLO_DIR/agent.json').id")
   SESSIONS_ID=$(node -p "require('$SESSIONS_DIR/agent.json').id")
+  FETCH_ID=$(node -p "require('$BENCH_DIR/agents/fetch/agent.json').id")
 
   # A busy machine (e.g. a compile) skews everything; say so in the report.
   CPU_BUSY_BEFORE=$(cpu_busy_pct)

@@ -235,9 +235,13 @@ class Body {
     if (body.#used) throw new TypeError('clone: the body has already been read');
     return body.#bytes;
   }
+  // Hands bytes made for this body alone (a fetched response's) over without a copy.
+  static adopt(body, bytes) { body.#bytes = bytes; }
 }
 const peekBody = Body.peek;
+const adoptBody = Body.adopt;
 delete Body.peek;
+delete Body.adopt;
 
 class Response extends Body {
   #status; #statusText; #headers; #url = ''; #redirected = false;
@@ -295,10 +299,11 @@ class Request extends Body {
   #url; #method; #headers; #signal; #redirect;
   constructor(input, init = {}) {
     const source = input instanceof Request ? input : null;
-    const url = source ? source.url : new URL(String(input)).href;
-    if (!source && (new URL(url).username || new URL(url).password)) {
+    const parsed = source ? null : new URL(String(input));  // once: the reference URL parser is not fast
+    if (parsed && (parsed.username || parsed.password)) {
       throw new TypeError('Request: the URL must not include credentials');
     }
+    const url = source ? source.url : parsed.href;
     let method = init.method === undefined ? (source?.method ?? 'GET') : String(init.method);
     if (!headerToken.test(method)) throw new TypeError(`Request: '${method}' is not a valid method`);
     if (normalizedMethods.has(method.toUpperCase())) method = method.toUpperCase();
@@ -365,8 +370,8 @@ async function fetch(input, init = undefined) {
     error.code = 'NETWORK_ERROR';
     throw error;
   }
-  const body = nullBodyStatuses.has(raw.status) ? null : raw.body;
-  const response = new Response(body, { status: raw.status, statusText: raw.statusText, headers: pairs(raw.headers) });
+  const response = new Response(null, { status: raw.status, statusText: raw.statusText, headers: pairs(raw.headers) });
+  if (!nullBodyStatuses.has(raw.status)) adoptBody(response, raw.body);
   setNetworkFields(response, raw.url, raw.redirected);
   return response;
 }
@@ -517,9 +522,46 @@ hooks.flattenResponse = (response) => {
 // --- Encoding (https://encoding.spec.whatwg.org/), UTF-8 only --------------------------------------
 const utf8Labels = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
 
+// Short strings are encoded here: the URL parser encodes one code point at a time, and a native call
+// (with its own ArrayBuffer backing store) per character cost more than the parse itself.
+const kEncodeInJs = 256;
+const encodeShort = (text) => {
+  const out = new Uint8Array(text.length * 3);  // at most 3 bytes per UTF-16 unit
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out[n++] = c;
+    } else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+        const low = text.charCodeAt(i + 1);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          const cp = 0x10000 + ((c - 0xd800) << 10) + (low - 0xdc00);
+          out[n++] = 0xf0 | (cp >> 18);
+          out[n++] = 0x80 | ((cp >> 12) & 0x3f);
+          out[n++] = 0x80 | ((cp >> 6) & 0x3f);
+          out[n++] = 0x80 | (cp & 0x3f);
+          i++;
+          continue;
+        }
+      }
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;  // a lone surrogate encodes as U+FFFD
+      out[n++] = 0xe0 | (c >> 12);
+      out[n++] = 0x80 | ((c >> 6) & 0x3f);
+      out[n++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return out.slice(0, n);
+};
 class TextEncoder {
   get encoding() { return 'utf-8'; }
-  encode(input = '') { return native.utf8Encode(String(input)); }
+  encode(input = '') {
+    const text = String(input);
+    return text.length <= kEncodeInJs ? encodeShort(text) : native.utf8Encode(text);
+  }
   encodeInto(source, destination) {
     if (!(destination instanceof Uint8Array)) throw new TypeError('encodeInto: destination must be a Uint8Array');
     return native.utf8EncodeInto(String(source), destination);
