@@ -5,18 +5,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
+
+#include "common/ascii.h"
 
 namespace agentgate {
 namespace {
 
 namespace urls = boost::urls;
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
@@ -48,7 +45,7 @@ std::string encode_stray_bytes(std::string_view url) {
 }
 
 std::string origin_of(const urls::url_view& url) {
-  return lower(url.scheme()) + "://" + lower(url.encoded_host()) + ":" +
+  return lowered_ascii(url.scheme()) + "://" + lowered_ascii(url.encoded_host()) + ":" +
          (url.has_port() ? std::string(url.port()) : (url.scheme_id() == urls::scheme::https ? "443" : "80"));
 }
 
@@ -80,7 +77,7 @@ Result<FetchTarget> parse_fetch_target(std::string_view text) {
   if (url.host_type() == urls::host_type::name && url.encoded_host().find('%') != urls::string_view::npos) {
     return invalid("the host name contains percent-escapes");  // WHATWG URL decodes these; we never see them
   }
-  target.host = lower(url.encoded_host_address());
+  target.host = lowered_ascii(url.encoded_host_address());
   if (url.has_port()) {
     std::string_view digits = url.port();
     unsigned port = 0;
@@ -93,7 +90,7 @@ Result<FetchTarget> parse_fetch_target(std::string_view text) {
     target.port = target.tls ? 443 : 80;
   }
   bool default_port = target.port == (target.tls ? 443 : 80);
-  target.host_header = lower(url.encoded_host()) + (default_port ? "" : ":" + std::to_string(target.port));
+  target.host_header = lowered_ascii(url.encoded_host()) + (default_port ? "" : ":" + std::to_string(target.port));
   std::string path(url.encoded_path());
   target.target = (path.empty() ? "/" : path) + (url.has_query() ? "?" + std::string(url.encoded_query()) : "");
   if (url.host_type() != urls::host_type::name) target.literal = parse_ip_literal(target.host);

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "common/ascii.h"
 #include "common/log.h"
 #include "dispatcher/fetch_target.h"
 
@@ -354,7 +355,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       out.status_text = std::string(response.reason());
       for (const auto& field : response) {
         std::string name(field.name_string());
-        std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        lower_ascii(name);
         out.headers.emplace_back(std::move(name), std::string(field.value()));
       }
       out.body = std::move(response.body());

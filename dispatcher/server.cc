@@ -10,6 +10,7 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "common/ascii.h"
 #include "common/log.h"
 
 namespace agentgate {
@@ -84,7 +85,7 @@ IncomingRequest to_incoming(http::request<http::string_body>& request) {
   incoming.headers.reserve(16);
   for (const auto& field : request) {
     std::string name(field.name_string());
-    std::transform(name.begin(), name.end(), name.begin(), [](char c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; });
+    lower_ascii(name);
     incoming.headers.emplace_back(std::move(name), std::string(field.value()));
   }
   incoming.body = std::move(request.body());

@@ -3,8 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <cctype>
 #include <charconv>
+
+#include "common/ascii.h"
 
 namespace agentgate {
 namespace {
@@ -144,10 +145,7 @@ Result<EgressException> parse_egress_exception(std::string_view text) {
   unsigned port = 0;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
   if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) return usage();
-  EgressException exception{std::string(host), static_cast<uint16_t>(port)};
-  std::transform(exception.host.begin(), exception.host.end(), exception.host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return exception;
+  return EgressException{lowered_ascii(host), static_cast<uint16_t>(port)};
 }
 
 bool egress_excepted(const std::vector<EgressException>& exceptions, std::string_view host, uint16_t port) {
@@ -162,7 +160,7 @@ bool egress_excepted(const std::vector<EgressException>& exceptions, std::string
       if (allowed && same_family && allowed->bytes == address->bytes) return true;
     } else if (exception.host.size() == host.size() &&
                std::equal(host.begin(), host.end(), exception.host.begin(),
-                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) == b; })) {
+                          [](char a, char b) { return ascii_lower(a) == b; })) {
       return true;
     }
   }

@@ -1,10 +1,10 @@
 #include "sandbox/fetch_binding.h"
 
-#include <cctype>
 #include <cstring>
 #include <optional>
 #include <string>
 
+#include "common/ascii.h"
 #include "policy/headers.h"
 #include "sandbox/globals.h"
 #include "sandbox/v8_util.h"
@@ -67,7 +67,7 @@ std::optional<OutboundRequest> read_request(const FunctionCallbackInfo<Value>& a
     if (!value || !is_valid_header_value(*value)) {
       return invalid("the value of header '" + *name + "' contains a character headers cannot carry");
     }
-    for (char& c : *name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    lower_ascii(*name);
     request.headers.emplace_back(std::move(*name), std::move(*value));
   }
   if (args[3]->IsUint8Array()) {
