@@ -15,7 +15,7 @@ class HelloHandler final : public agentgate::RequestHandler {
     // The bytes agentgate sends for the hello agent: its headers, the security headers, a request id.
     agentgate::HttpReply reply;
     reply.headers.emplace_back("content-type", "text/plain");
-    agentgate::add_security_headers(reply.headers, false);
+    reply.security_headers = agentgate::claim_security_headers(reply.headers, false);
     reply.headers.emplace_back("x-request-id", "0123abcd-1");
     reply.body = "Hello, world!\n";
     done(std::move(reply));

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "policy/headers.h"
 #include "sandbox/handler_types.h"
 
 namespace agentgate {
@@ -29,6 +30,7 @@ class ReplyStream {
 struct HttpReply {
   unsigned status = 200;
   HeaderList headers;
+  SecurityHeaderSet security_headers;  // sent after `headers`; the server keeps them pre-serialized
   std::string body;
   std::shared_ptr<ReplyStream> stream;  // set: the body is streamed and `body` is ignored
 };

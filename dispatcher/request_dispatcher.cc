@@ -202,7 +202,9 @@ HttpReply RequestDispatcher::reply_for(InvokeOutcome outcome, const AgentSpec& a
     if (suppressed > 0) event.message += " (" + std::to_string(suppressed) + " advisories suppressed in the last minute)";
     report(agent, function_index, request_id, event);
   }
-  return outcome_reply(std::move(outcome));
+  HttpReply reply = outcome_reply(std::move(outcome));
+  reply.security_headers = verdict.security_headers;
+  return reply;
 }
 
 void RequestDispatcher::report(const AgentSpec& agent, size_t function_index, const std::string& request_id,

@@ -4,6 +4,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
+#include <array>
 #include <atomic>
 #include <csignal>
 #include <thread>
@@ -42,7 +43,7 @@ using Acceptor = asio::basic_socket_acceptor<tcp, Executor>;
 template <class T>
 using Task = asio::awaitable<T, Executor>;
 constexpr auto kUseTaskTuple = asio::as_tuple(asio::use_awaitable_t<Executor>{});
-constexpr size_t kContiguousWriteLimit = 64 * 1024;  // larger bodies are written from where they are
+constexpr size_t kHeadReserve = 512;  // a typical head fits: no reallocation while it is copied
 
 // The sandbox's timers on this worker's io_context.
 class AsioEventLoop final : public EventLoop {
@@ -110,6 +111,52 @@ http::response<http::string_body> to_beast(HttpReply reply, unsigned version, bo
   response.prepare_payload();
   if (head) response.body().clear();  // keeps the Content-Length of the GET response
   return response;
+}
+
+// Appends the head of `message` as Beast serializes it, with `extra_fields` (whole "name: value\r\n"
+// lines) as its last fields. The serializer's buffer sequence is walked once and copied: each step
+// through its nested adaptors costs more than the bytes it yields.
+template <class Body>
+bool append_head(std::string& wire, http::response<Body>& message, std::string_view extra_fields) {
+  wire.reserve(wire.size() + kHeadReserve);
+  http::response_serializer<Body> serializer(message);
+  serializer.split(true);  // the head alone: the body is written from where it is
+  boost::system::error_code ec;
+  while (!ec && !serializer.is_header_done()) {
+    serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
+      size_t before = wire.size();
+      for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it) {
+        asio::const_buffer piece = *it;
+        wire.append(static_cast<const char*>(piece.data()), piece.size());
+      }
+      serializer.consume(wire.size() - before);
+    });
+  }
+  if (ec || !wire.ends_with("\r\n\r\n")) return false;
+  wire.insert(wire.size() - 2, extra_fields);  // before the empty line that ends the head
+  return true;
+}
+
+// The security headers of `set` (policy/headers.h) as header lines, formatted by Beast once for
+// each of the sets: they are most of a small response's head, and copying them whole costs a
+// fraction of inserting and serializing them field by field on every response.
+std::string_view security_fields(SecurityHeaderSet set) {
+  static const auto kFieldsBySet = [] {
+    std::array<std::string, size_t{1} << kSecurityHeaders.size()> fields_by_set;
+    for (size_t bits = 0; bits < fields_by_set.size(); ++bits) {
+      http::response<http::empty_body> probe;
+      SecurityHeaderSet chosen(bits);
+      for (size_t i = 0; i < kSecurityHeaders.size(); ++i) {
+        if (chosen[i]) probe.insert(kSecurityHeaders[i].name, kSecurityHeaders[i].value);
+      }
+      std::string head;
+      append_head(head, probe, {});
+      size_t fields_start = head.find("\r\n") + 2;                  // after the status line
+      fields_by_set[bits] = head.substr(fields_start, head.size() - 2 - fields_start);  // without the empty line
+    }
+    return fields_by_set;
+  }();
+  return kFieldsBySet[set.to_ulong()];
 }
 
 }  // namespace
@@ -262,32 +309,16 @@ class Worker {
     stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   }
 
-  Task<bool> write_reply(Stream& stream, HttpReply reply, unsigned version, bool keep_alive,
-                                    bool head) {
+  // The head goes out as one contiguous buffer, the body beside it (one gathered write).
+  Task<bool> write_reply(Stream& stream, HttpReply reply, unsigned version, bool keep_alive, bool head) {
+    SecurityHeaderSet security = reply.security_headers;
     auto response = to_beast(std::move(reply), version, keep_alive, head);
-    stream.expires_after(config_.read_timeout);
-    if (response.body().size() > kContiguousWriteLimit) {
-      auto [ec, bytes] = co_await http::async_write(stream, response, kUseTaskTuple);
-      co_return !ec;
-    }
-    // A small response goes out as one contiguous buffer that Beast's serializer fills: writing the
-    // serializer's own buffer sequence walks four small buffers per header field through Beast's
-    // buffer adaptors on every write, which costs more than this copy.
     std::string wire;
-    http::response_serializer<http::string_body> serializer(response);
-    boost::system::error_code ec;
-    while (!ec && !serializer.is_done()) {
-      serializer.next(ec, [&](boost::system::error_code&, const auto& buffers) {
-        size_t size = asio::buffer_size(buffers);
-        size_t offset = wire.size();
-        wire.resize(offset + size);
-        asio::buffer_copy(asio::buffer(wire.data() + offset, size), buffers);
-        serializer.consume(size);
-      });
-    }
-    if (ec) co_return false;
-    auto [write_error, bytes] = co_await asio::async_write(stream, asio::buffer(wire), kUseTaskTuple);
-    co_return !write_error;
+    if (!append_head(wire, response, security_fields(security))) co_return false;
+    stream.expires_after(config_.read_timeout);
+    std::array<asio::const_buffer, 2> pieces{asio::buffer(wire), asio::buffer(response.body())};
+    auto [ec, bytes] = co_await asio::async_write(stream, pieces, kUseTaskTuple);
+    co_return !ec;
   }
 
   // The head, then each piece as a chunk until the body ends, the client goes, or drain begins.
@@ -300,9 +331,10 @@ class Worker {
     http::response<http::empty_body> head;
     fill_head(head, reply, version, /*keep_alive=*/false);
     head.chunked(true);
-    http::response_serializer<http::empty_body> serializer(head);
+    std::string wire;
+    if (!append_head(wire, head, security_fields(reply.security_headers))) co_return;
     stream.expires_after(config_.read_timeout);
-    auto [ec, bytes] = co_await http::async_write_header(stream, serializer, kUseTaskTuple);
+    auto [ec, bytes] = co_await asio::async_write(stream, asio::buffer(wire), kUseTaskTuple);
     while (!ec && !draining_) {
       std::optional<std::optional<std::string>> piece;
       bool waiting = false;

@@ -9,15 +9,6 @@ bool has(const HeaderPairs& headers, std::string_view name) {
   return std::any_of(headers.begin(), headers.end(), [&](const auto& header) { return header.first == name; });
 }
 
-void replace(HeaderPairs& headers, std::string_view name, std::string_view value) {
-  std::erase_if(headers, [&](const auto& header) { return header.first == name; });
-  headers.emplace_back(std::string(name), std::string(value));
-}
-
-void add_unless_set(HeaderPairs& headers, std::string_view name, std::string_view value) {
-  if (!has(headers, name)) headers.emplace_back(std::string(name), std::string(value));
-}
-
 }  // namespace
 
 bool is_token_char(unsigned char c) {
@@ -51,16 +42,28 @@ bool is_hop_by_hop(std::string_view name) {
 
 bool is_origin_wide(std::string_view name) { return name == "clear-site-data" || name == "service-worker-allowed"; }
 
-void add_security_headers(HeaderPairs& headers, bool https_origin) {
-  replace(headers, "x-content-type-options", "nosniff");
-  if (https_origin) {
-    replace(headers, "strict-transport-security", "max-age=31536000");
-  } else {
-    std::erase_if(headers, [](const auto& header) { return header.first == "strict-transport-security"; });
+SecurityHeaderSet claim_security_headers(HeaderPairs& headers, bool https_origin) {
+  // Only the platform speaks for the whole host: nosniff, and HSTS (which would bind every agent on it).
+  std::erase_if(headers, [](const auto& header) {
+    return header.first == "x-content-type-options" || header.first == "strict-transport-security";
+  });
+  SecurityHeaderSet chosen;
+  for (size_t i = 0; i < kSecurityHeaders.size(); ++i) {
+    std::string_view name = kSecurityHeaders[i].name;
+    if (name == "strict-transport-security") {
+      chosen[i] = https_origin;
+    } else {
+      chosen[i] = !has(headers, name);
+    }
   }
-  add_unless_set(headers, "referrer-policy", "strict-origin-when-cross-origin");
-  add_unless_set(headers, "content-security-policy", "frame-ancestors 'self'");
-  add_unless_set(headers, "cross-origin-opener-policy", "same-origin");
+  return chosen;
+}
+
+void add_security_headers(HeaderPairs& headers, bool https_origin) {
+  SecurityHeaderSet chosen = claim_security_headers(headers, https_origin);
+  for (size_t i = 0; i < kSecurityHeaders.size(); ++i) {
+    if (chosen[i]) headers.emplace_back(std::string(kSecurityHeaders[i].name), std::string(kSecurityHeaders[i].value));
+  }
 }
 
 }  // namespace agentgate

@@ -30,7 +30,7 @@ ResponseVerdict apply_response_policy(HeaderPairs& headers, const std::vector<st
         "DROPPED_HEADER", "header '" + header.first + "' was dropped: it would act on every agent of the shared origin"});
     return true;
   });
-  add_security_headers(headers, cookies.https_origin);
+  verdict.security_headers = claim_security_headers(headers, cookies.https_origin);
   return verdict;
 }
 

@@ -20,11 +20,12 @@ struct PolicyEvent {
 struct ResponseVerdict {
   std::optional<PolicyEvent> rejection;  // set: send a 502 instead of the response
   std::vector<PolicyEvent> advisories;   // the response goes out; the owner is told
+  SecurityHeaderSet security_headers;    // to send with the response (headers.h)
 };
 
 // Checks `headers` (lower-case names) against `cookies`, reports `dropped_headers` (hop-by-hop
 // headers the handler set, already removed), drops origin-wide headers (headers.h) and, when
-// nothing rejects the response, adds the security headers.
+// nothing rejects the response, claims the security headers (claim_security_headers).
 ResponseVerdict apply_response_policy(HeaderPairs& headers, const std::vector<std::string>& dropped_headers,
                                       const CookiePolicy& cookies);
 

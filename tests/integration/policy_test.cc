@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/headers.h"
 #include "tests/support/agent_fixtures.h"
 
 namespace agentgate::testing {
@@ -387,6 +388,24 @@ TEST_F(PolicySharedServer, SecurityHeadersAreAddedWithoutHstsOnHttp) {
   EXPECT_EQ(response.headers_named("content-security-policy"), std::vector<std::string>{"frame-ancestors 'self'"});
   EXPECT_EQ(response.headers_named("cross-origin-opener-policy"), std::vector<std::string>{"same-origin"});
   EXPECT_TRUE(response.headers_named("strict-transport-security").empty());
+}
+
+// The security headers travel pre-serialized beside the body; a body of any size arrives whole
+// after them, and each header is in the head exactly once.
+TEST_F(PolicySharedServer, SecurityHeadersGoWithLargeBodies) {
+  for (size_t size : {size_t{0}, size_t{1}, size_t{70 * 1024}, size_t{900 * 1024}}) {
+    std::string body(size, 'b');
+    if (size > 0) body.front() = '<', body.back() = '>';
+    auto response = shared->respond(boost::json::serialize(boost::json::object{{"body", body}}));
+    ASSERT_EQ(response.status, 200) << size;
+    EXPECT_EQ(response.body, body) << size;
+    EXPECT_EQ(response.header("content-length"), std::to_string(size));
+    for (const auto& header : kSecurityHeaders) {
+      if (header.name == "strict-transport-security") continue;
+      EXPECT_EQ(response.headers_named(std::string(header.name)), std::vector<std::string>{std::string(header.value)})
+          << header.name << " with a body of " << size;
+    }
+  }
 }
 
 TEST_F(PolicySharedServer, HandlerOverridesWhatItMayAndNotTheRest) {

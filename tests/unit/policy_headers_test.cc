@@ -149,6 +149,21 @@ INSTANTIATE_TEST_SUITE_P(
                      "cross-origin-opener-policy: unsafe-none", kNosniff, kHsts}}),
     name_of);
 
+// The server sends the chosen headers from its own pre-serialized copies: what claim returns and
+// what stays in the handler's list must add up to exactly the rows above.
+TEST(PolicySecurityHeaderSet, ClaimLeavesTheHandlersOwnAndChoosesTheRest) {
+  HeaderPairs headers = {{"content-type", "text/html"},
+                         {"x-content-type-options", "off"},
+                         {"strict-transport-security", "max-age=0"},
+                         {"referrer-policy", "no-referrer"}};
+  SecurityHeaderSet https = claim_security_headers(headers, true);
+  EXPECT_EQ(lines(headers), (std::vector<std::string>{"content-type: text/html", "referrer-policy: no-referrer"}));
+  EXPECT_EQ(https.to_string(), "11011");  // bit 0 (nosniff) is the rightmost; no referrer-policy (bit 2)
+  EXPECT_EQ(claim_security_headers(headers, false).to_string(), "11001");  // no HSTS on http
+  HeaderPairs none;
+  EXPECT_TRUE(claim_security_headers(none, true).all());
+}
+
 // ---- advisory budget ---------------------------------------------------------------------------
 
 using namespace std::chrono_literals;
