@@ -18,13 +18,18 @@
 #                  and sets its cookie (one durable write per request)
 #      and fetch: a handler that makes one outbound fetch() per request to a
 #      bare_server on loopback (admitted with --egress-allow) and relays its body.
+#      and policy: what the response policy costs end to end, as an A/B of hello
+#      against agentgate_without_policy (the same build with the policy compiled
+#      out; cmake --build build --target agentgate_without_policy): one worker
+#      pinned to CPU 0, wrk pinned to CPU 1, the two alternating round by round.
 #   2. cold start: the first request to a freshly deployed agent (new uuid,
 #      deployed through the admin API), median of BENCH_COLD_RUNS runs;
 #   3. idle agent memory: agentgate RSS growth for BENCH_MEM_AGENTS extra agents
 #      that are deployed and touched once, divided by their number.
 # and writes the results to docs/benchmarks.md (raw logs: bench/results/).
 #
-# Usage: bench/run.sh        (build agentgate and bench/bare_server first)
+# Usage: bench/run.sh        (build agentgate and bench/bare_server first; for the policy target
+#                              also: cmake --build build --target agentgate_without_policy)
 #
 # Settings (environment):
 #   BENCH_DURATION     wrk duration per measurement        (default 10s)
@@ -32,7 +37,8 @@
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
 #   BENCH_WRK_THREADS  wrk threads                         (default 2)
-#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch deno")
+#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch deno policy")
+#   BENCH_POLICY_ROUNDS  interleaved rounds of the policy A/B (default 10)
 #   BENCH_SESSIONS     sessions written before w3          (default 10000)
 #   BENCH_COLD_RUNS    cold-start repetitions              (default 5; 0 = skip)
 #   BENCH_MEM_AGENTS   agents for the memory measurement   (default 20; 0 = skip)
@@ -54,7 +60,8 @@ BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
-BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch deno}
+BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch deno policy}
+BENCH_POLICY_ROUNDS=${BENCH_POLICY_ROUNDS:-10}
 BENCH_SESSIONS=${BENCH_SESSIONS:-10000}
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-5}
 BENCH_MEM_AGENTS=${BENCH_MEM_AGENTS:-20}
@@ -62,6 +69,7 @@ BUILD_DIR=${BUILD_DIR:-$REPO_DIR/build}
 AGENTGATE_BIN=${AGENTGATE_BIN:-$BUILD_DIR/agentgate}
 BARE_BIN=${BARE_BIN:-$BUILD_DIR/bench/bare_server}
 POLICY_BIN=${POLICY_BIN:-$BUILD_DIR/bench/policy_cost}
+WITHOUT_POLICY_BIN=${WITHOUT_POLICY_BIN:-$BUILD_DIR/bench/agentgate_without_policy}
 BENCH_OUT=${BENCH_OUT:-$REPO_DIR/docs/benchmarks.md}
 BENCH_READY_TIMEOUT=${BENCH_READY_TIMEOUT:-30}
 
@@ -74,6 +82,7 @@ RESULTS=$BENCH_DIR/results/$RUN_ID
 
 # Filled in as the run goes; read by write_report.
 declare -A RPS=() P99=() ERRS=() RSS_MIB=()
+POLICY_ROWS=()        # "with_policy without_policy" req/s per round of the policy A/B
 RAN_TARGETS=()
 COLD_ROWS=()          # "deploy_ms first_ms second_ms" per cold-start run
 COLD_MEDIAN_MS="" COLD_DEPLOY_MEDIAN_MS="" WARM_MEDIAN_MS=""
@@ -447,6 +456,51 @@ bench_target() {
   RAN_TARGETS+=("$name")
 }
 
+# ---------------------------------------------------------------- policy A/B
+
+# pinned_hello_rps BIN LABEL: one worker of BIN on CPU 0, wrk (one thread) on CPU 1; sets REPLY to
+# req/s (not printed: in a $(...) subshell, a failure would leave the server running).
+# Pinning keeps wrk's parsing of the extra response bytes off the server's core, and alternating
+# the two binaries round by round spreads this machine's drift over both.
+pinned_hello_rps() {
+  local bin=$1 label=$2 data=$RESULTS/$2-data pid out=$RESULTS/wrk-$2.txt parsed
+  rm -rf "$data" && mkdir -p "$data"
+  start_bg "$RESULTS/$label.log" taskset -c 0 "$bin" serve --listen 127.0.0.1:0 --data-dir "$data" \
+    --agents-dir "$BENCH_DIR/agents" --workers 1
+  pid=$REPLY
+  wait_listening "$pid" "$RESULTS/$label.log"
+  local url="http://127.0.0.1:$REPLY/agents/$HELLO_ID/hello/"
+  check_hello "$label" "$url"
+  timeout 30 taskset -c 1 wrk -t1 -c32 -d1s "$url" >/dev/null 2>&1 || die "$label: wrk warm-up failed"
+  timeout 60 taskset -c 1 wrk -t1 -c32 -d4s "$url" >"$out" 2>&1 || die "$label: wrk failed (see $out)"
+  stop_all
+  parsed=$(awk '/^Requests\/sec:/ { print $2 }' "$out")
+  [[ -n $parsed ]] || die "$label: cannot parse $out"
+  REPLY=$parsed
+}
+
+policy_ab() {
+  local round with without
+  log "== policy (A/B against agentgate_without_policy, $BENCH_POLICY_ROUNDS rounds)"
+  if [[ ! -x $WITHOUT_POLICY_BIN ]]; then
+    NOTES+=("policy A/B skipped: $WITHOUT_POLICY_BIN not built (cmake --build build --target agentgate_without_policy).")
+    log "policy: skipped, $WITHOUT_POLICY_BIN not built"
+    return 0
+  fi
+  if ! command -v taskset >/dev/null || (($(nproc) < 2)); then
+    NOTES+=("policy A/B skipped: it needs taskset and two CPUs.")
+    return 0
+  fi
+  for ((round = 1; round <= BENCH_POLICY_ROUNDS; round++)); do
+    pinned_hello_rps "$AGENTGATE_BIN" "policy-with-$round"
+    with=$REPLY
+    pinned_hello_rps "$WITHOUT_POLICY_BIN" "policy-without-$round"
+    without=$REPLY
+    POLICY_ROWS+=("$with $without")
+    log "policy round $round: with ${with} req/s, without ${without} req/s"
+  done
+}
+
 # ---------------------------------------------------------------- agentgate extras
 
 # deploy_agent ID SLUG: deploys a copy of the hello agent through the admin
@@ -661,6 +715,28 @@ write_report() {
       echo "The security headers also make each response about 180 bytes longer; \`bare\` sends the same headers, so"
       echo "the ratio against bare includes that."
     fi
+    if ((${#POLICY_ROWS[@]} > 0)); then
+      local with_median without_median cost n=0 with without
+      with_median=$(printf '%s\n' "${POLICY_ROWS[@]}" | awk '{ print $1 }' | median)
+      without_median=$(printf '%s\n' "${POLICY_ROWS[@]}" | awk '{ print $2 }' | median)
+      cost=$(awk -v a="$with_median" -v b="$without_median" 'BEGIN { printf "%.1f", 100 * (1 - a / b) }')
+      echo
+      echo "## End-to-end cost of the response policy (A/B)"
+      echo
+      echo "hello, one worker pinned to CPU 0 and \`wrk -t1 -c32 -d4s\` pinned to CPU 1, alternating round by round"
+      echo "between \`agentgate\` and \`agentgate_without_policy\` (the same sources with the dispatcher's policy"
+      echo "calls compiled out: no cookie filter, no response checks, no security headers)."
+      echo
+      echo "**The policy costs ${cost}% of hello's requests/s** (median ${with_median} vs ${without_median} req/s; target: under 5%)."
+      echo
+      echo "| round | with the policy (req/s) | without (req/s) | with / without |"
+      echo "| ---: | ---: | ---: | ---: |"
+      for row in "${POLICY_ROWS[@]}"; do
+        n=$((n + 1))
+        read -r with without <<<"$row"
+        echo "| $n | $(fmt "$with" '%.0f') | $(fmt "$without" '%.0f') | $(ratio "$with" "$without") |"
+      done
+    fi
     if ((${#COLD_ROWS[@]} > 0)); then
       echo
       echo "## Cold start"
@@ -721,8 +797,8 @@ main() {
   [[ $BENCH_WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS must be a positive integer"
   for name in $BENCH_TARGETS; do
     case $name in
-      bare | agentgate | w3 | w4 | fetch | deno) ;;
-      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch deno)" ;;
+      bare | agentgate | w3 | w4 | fetch | deno | policy) ;;
+      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch deno policy)" ;;
     esac
   done
   if [[ " $BENCH_TARGETS " == *" deno "* ]]; then ensure_deno; fi
@@ -737,7 +813,9 @@ main() {
     log "warning: CPUs ${CPU_BUSY_BEFORE}% busy before the run"
   fi
 
-  for name in $BENCH_TARGETS; do bench_target "$name"; done
+  for name in $BENCH_TARGETS; do
+    if [[ $name == policy ]]; then policy_ab; else bench_target "$name"; fi
+  done
   if [[ " $BENCH_TARGETS " == *" agentgate "* ]]; then
     agentgate_extras
     if [[ -x $POLICY_BIN ]]; then

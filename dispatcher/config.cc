@@ -89,6 +89,29 @@ std::optional<std::string> apply_egress_allow(ServeConfig& config, const std::st
   return std::nullopt;
 }
 
+// Replaces the default list; the environment variable takes the same comma-separated list.
+std::optional<std::string> apply_reserved_cookie_names(ServeConfig& config, const std::string& value) {
+  ReservedCookies reserved = config.reserved_cookies;
+  reserved.names.clear();
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = std::min(value.find(',', start), value.size());
+    reserved.names.push_back(value.substr(start, comma - start));
+    start = comma + 1;
+  }
+  if (auto problem = reserved_cookies_problem(reserved)) return "expects cookie names separated by commas: " + *problem;
+  config.reserved_cookies = std::move(reserved);
+  return std::nullopt;
+}
+
+std::optional<std::string> apply_reserved_cookie_prefix(ServeConfig& config, const std::string& value) {
+  ReservedCookies reserved = config.reserved_cookies;
+  reserved.prefix = value;
+  if (auto problem = reserved_cookies_problem(reserved)) return "expects the start of a cookie name: " + *problem;
+  config.reserved_cookies = std::move(reserved);
+  return std::nullopt;
+}
+
 const std::vector<Flag>& flags() {
   using std::chrono::milliseconds;
   static const std::vector<Flag> kFlags = {
@@ -139,6 +162,10 @@ const std::vector<Flag>& flags() {
        apply_egress_allow},
       {"extra-ca-file", "FILE", "PEM file of CAs fetch trusts besides the system's (verification is always on)",
        string_flag(&ServeConfig::extra_ca_file)},
+      {"reserved-cookie-names", "LIST", "cookie names only the platform may set, comma-separated (default session,logged_in)",
+       apply_reserved_cookie_names},
+      {"reserved-cookie-prefix", "PREFIX", "cookie names starting with PREFIX are the platform's too (default _agentgate_)",
+       apply_reserved_cookie_prefix},
       {"max-body-bytes", "N", "largest request body; larger gets 413 (default 1048576)",
        number_flag(0, uint64_t{1} << 32, [](ServeConfig& c, uint64_t v) { c.max_body_bytes = v; })},
       {"max-deploy-bytes", "N", "largest admin API body (a deployed bundle) (default 33554432)",

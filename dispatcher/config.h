@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/result.h"
+#include "policy/cookies.h"
 #include "policy/egress.h"
 #include "sandbox/handler_types.h"
 
@@ -35,6 +36,7 @@ struct ServeConfig {
   size_t console_max_entries = 10'000;              // per agent, in its owner console
   std::vector<EgressException> egress_allow;         // fetch destinations exempt from the egress guard
   std::string extra_ca_file;                         // PEM CAs trusted by fetch besides the system bundle
+  ReservedCookies reserved_cookies;                  // cookie names a handler may never set
 };
 
 using EnvLookup = std::function<std::optional<std::string>(const std::string& name)>;

@@ -11,6 +11,15 @@
 namespace agentgate {
 namespace {
 
+// The policy benchmark (bench/run.sh, target policy) compiles this file a second time with the
+// define, into agentgate_without_policy: the baseline the policy's cost is measured against. That
+// binary is built only on request and never installed; the agentgate binary cannot turn it off.
+#ifdef AGENTGATE_BENCH_WITHOUT_POLICY
+constexpr bool kApplyPolicy = false;
+#else
+constexpr bool kApplyPolicy = true;
+#endif
+
 std::string_view find_header(const HeaderList& headers, std::string_view name) {
   auto it = std::find_if(headers.begin(), headers.end(), [&](const auto& h) { return h.first == name; });
   return it == headers.end() ? std::string_view() : std::string_view(it->second);
@@ -37,12 +46,14 @@ HttpReply policy_refusal() {
 
 // The handler sees only its own agent's cookies: not other agents' (the browser sends them all on
 // the shared origin), not the platform's.
-void keep_own_cookies(HeaderList& headers, std::string_view cookie_prefix) {
+void keep_own_cookies(HeaderList& headers, std::string_view agent_id) {
+  std::string cookie_prefix;  // made only when the request carries cookies
   for (auto it = headers.begin(); it != headers.end();) {
     if (it->first != "cookie") {
       ++it;
       continue;
     }
+    if (cookie_prefix.empty()) cookie_prefix = cookie_prefix_for(agent_id);
     if (auto kept = filter_cookie_header(it->second, cookie_prefix)) {
       it->second = std::move(*kept);
       ++it;
@@ -88,7 +99,9 @@ RequestDispatcher::RequestDispatcher(const ServeConfig& config, AgentRegistry& r
       loop_(loop),
       pool_(config.limits, loop, watchdog, services),
       request_id_prefix_(random_hex(4)),
-      console_(services.console) {}
+      console_(services.console) {
+  cookie_policy_.reserved = config.reserved_cookies;
+}
 
 const AgentSnapshot& RequestDispatcher::agents() {
   if (!snapshot_ || snapshot_->generation != registry_.generation()) {
@@ -171,7 +184,7 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
   handler_request.method = std::move(request.method);
   handler_request.headers = std::move(request.headers);
   handler_request.body = std::move(request.body);
-  keep_own_cookies(handler_request.headers, cookie_prefix_for(route.agent->id));
+  if (kApplyPolicy) keep_own_cookies(handler_request.headers, route.agent->id);
   bool https_origin = handler_request.origin.rfind("https://", 0) == 0;
   pool_.invoke(route.agent, route.function_index, std::move(handler_request),
                [this, done = std::move(done), request_id, agent = route.agent, function_index = route.function_index,
@@ -185,11 +198,10 @@ void RequestDispatcher::dispatch(IncomingRequest request, std::function<void(Htt
 HttpReply RequestDispatcher::reply_for(InvokeOutcome outcome, const AgentSpec& agent, size_t function_index,
                                        const std::string& request_id, bool https_origin) {
   // Failed invocations (INVALID_RESPONSE_HEADER included) are in the console already (AgentIsolate).
-  if (outcome.status != InvokeStatus::kOk) return outcome_reply(std::move(outcome));
-  CookiePolicy cookies;
-  cookies.agent_prefix = cookie_prefix_for(agent.id);
+  if (outcome.status != InvokeStatus::kOk || !kApplyPolicy) return outcome_reply(std::move(outcome));
+  CookiePolicy& cookies = cookie_policy_;
+  cookies.aim_at(agent.id);
   cookies.https_origin = https_origin;
-  cookies.base_path = "/agents/" + agent.id;
   ResponseVerdict verdict = apply_response_policy(outcome.response.headers, outcome.response.dropped_headers, cookies);
   if (verdict.rejection) {
     report(agent, function_index, request_id, *verdict.rejection);

@@ -49,6 +49,7 @@ class RequestDispatcher final : public RequestHandler {
   std::string request_id_prefix_;
   uint64_t request_counter_ = 0;
   AdvisoryBudget advisories_;
+  CookiePolicy cookie_policy_;  // the settings' reserved names; re-aimed at each response's agent
   ConsoleSink* console_;
 };
 

@@ -31,6 +31,12 @@ bool iequals(std::string_view a, std::string_view b) {
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
 
+constexpr std::string_view kAgentNamespace = "agt_";  // every agent's cookies: agt_<agent id>_<name>
+
+void assign_cookie_prefix(std::string& out, std::string_view agent_id) {
+  out.assign(kAgentNamespace).append(agent_id).push_back('_');
+}
+
 // A cookie name for the console: cut, and printable whatever the handler sent.
 std::string loggable(std::string_view name) {
   std::string out;
@@ -60,10 +66,29 @@ std::string_view presumed_name(std::string_view header_value) {
 }  // namespace
 
 std::string cookie_prefix_for(std::string_view agent_id) {
-  std::string prefix = "agt_";
-  prefix += agent_id;
-  prefix += '_';
+  std::string prefix;
+  assign_cookie_prefix(prefix, agent_id);
   return prefix;
+}
+
+void CookiePolicy::aim_at(std::string_view agent_id) {
+  assign_cookie_prefix(agent_prefix, agent_id);
+  base_path.assign("/agents/").append(agent_id);
+}
+
+std::optional<std::string> reserved_cookies_problem(const ReservedCookies& reserved) {
+  // Agents own everything under "agt_": a reserved name there would refuse some agent's cookies.
+  // A prefix such as "agt" would take in every agent's cookies; one starting "agt_" some agent's.
+  auto in_agent_namespace = [](std::string_view prefix) {
+    return starts_with(prefix, kAgentNamespace) || starts_with(kAgentNamespace, prefix);
+  };
+  for (const auto& name : reserved.names) {
+    if (!is_token(name)) return "'" + name + "' is not a cookie name (a token: letters, digits, !#$%&'*+-.^_`|~)";
+    if (starts_with(name, kAgentNamespace)) return "'" + name + "' is in the agents' namespace (agt_)";
+  }
+  if (!is_token(reserved.prefix)) return "the prefix '" + reserved.prefix + "' is not the start of a cookie name (a token)";
+  if (in_agent_namespace(reserved.prefix)) return "the prefix '" + reserved.prefix + "' overlaps the agents' namespace (agt_)";
+  return std::nullopt;
 }
 
 std::optional<ParsedSetCookie> parse_set_cookie(std::string_view header_value) {
@@ -125,9 +150,9 @@ CookieVerdict check_set_cookie(std::string_view header_value, const CookiePolicy
                                iequals(attribute.value, "none")));
     if (iequals(attribute.name, "path")) path = attribute.value;
   }
-  bool reserved = starts_with(cookie->name, policy.reserved_prefix) ||
-                  std::find(policy.reserved_names.begin(), policy.reserved_names.end(), cookie->name) !=
-                      policy.reserved_names.end();
+  const ReservedCookies& platform = policy.reserved;
+  bool reserved = starts_with(cookie->name, platform.prefix) ||
+                  std::find(platform.names.begin(), platform.names.end(), cookie->name) != platform.names.end();
   if (reserved) {
     verdict.violation = CookieRule::kReservedName;
     return verdict;

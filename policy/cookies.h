@@ -12,16 +12,29 @@
 
 namespace agentgate {
 
+// Cookie names only the platform may set (a setting: --reserved-cookie-names, --reserved-cookie-prefix).
+struct ReservedCookies {
+  std::vector<std::string> names = {"session", "logged_in"};
+  std::string prefix = "_agentgate_";
+};
+
 struct CookiePolicy {
   std::string agent_prefix;       // "agt_<canonical agent id>_"
   bool https_origin = false;      // Secure is advised when visitors use https
   std::string base_path;          // "/agents/<id>" on the shared domain; "" on an agent's own domain
-  std::vector<std::string> reserved_names = {"session", "logged_in"};
-  std::string reserved_prefix = "_agentgate_";
+  ReservedCookies reserved;
+
+  // Points the policy at an agent on the shared domain. Reuses the strings' storage: the dispatcher
+  // keeps one policy per worker and re-aims it for each response.
+  void aim_at(std::string_view agent_id);
 };
 
 // "agt_<agent id>_": the namespace of an agent's cookies.
 std::string cookie_prefix_for(std::string_view agent_id);
+
+// Why `names` or `prefix` cannot be the reserved cookies (empty, not cookie-name tokens, or inside
+// the agents' "agt_" namespace), or nullopt.
+std::optional<std::string> reserved_cookies_problem(const ReservedCookies& reserved);
 
 struct ParsedSetCookie {
   std::string_view name;

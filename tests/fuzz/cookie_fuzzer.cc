@@ -113,8 +113,8 @@ void check_one_cookie(std::string_view text, const CookiePolicy& policy) {
 
   bool domain = false;
   for (const auto& attribute : parsed->attributes) domain = domain || iequals(attribute.name, "domain");
-  bool reserved = starts_with(parsed->name, policy.reserved_prefix);
-  for (const auto& name : policy.reserved_names) reserved = reserved || parsed->name == name;
+  bool reserved = starts_with(parsed->name, policy.reserved.prefix);
+  for (const auto& name : policy.reserved.names) reserved = reserved || parsed->name == name;
   bool outside = !starts_with(parsed->name, policy.agent_prefix);
   require(verdict.violation.has_value() == (domain || reserved || outside), "rejection does not match the rules");
   if (domain) require(verdict.violation == CookieRule::kDomainAttribute, "Domain not reported as such");

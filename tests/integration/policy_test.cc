@@ -436,6 +436,22 @@ TEST_F(PolicySharedServer, FramingHeadersAreDroppedWithALineEach) {
   EXPECT_EQ(shared->logged(response, "DROPPED_HEADER", 3).size(), 3u);
 }
 
+// The reserved names are the operator's setting: the console names the rule they break.
+TEST(PolicyReservedCookies, ComeFromTheSettings) {
+  PolicyServer custom({"--reserved-cookie-names", "sid,pref", "--reserved-cookie-prefix", "__platform_"});
+  ASSERT_TRUE(custom.server.started()) << custom.server.log();
+  ASSERT_TRUE(custom.deploy_error.empty()) << custom.deploy_error;
+  auto rule_for = [&](const std::string& cookie) {
+    auto response = custom.respond(set_cookie(cookie + "=" + kSecret));
+    EXPECT_EQ(response.status, 502) << cookie;
+    auto entries = custom.entries(response, "INVALID_SET_COOKIE");
+    return entries.size() == 1 ? entries[0].message : "entries: " + std::to_string(entries.size());
+  };
+  EXPECT_TRUE(contains(rule_for("sid"), "broke rule reserved-name"));
+  EXPECT_TRUE(contains(rule_for("__platform_x"), "broke rule reserved-name"));
+  EXPECT_TRUE(contains(rule_for("session"), "broke rule wrong-namespace"));  // no longer reserved; still not A's
+}
+
 TEST(PolicyHttpsOrigin, HstsAndSecureAdviceOnlyWithAnHttpsPublicOrigin) {
   PolicyServer https({"--public-origin", "https://agents.example.test"});
   ASSERT_TRUE(https.server.started()) << https.server.log();

@@ -83,6 +83,11 @@ TEST_P(ServeSetting, Applies) {
 }
 
 std::string listen_of(const ServeConfig& c) { return c.listen_host + " " + std::to_string(c.listen_port); }
+std::string reserved_of(const ServeConfig& c) {
+  std::string out;
+  for (const auto& name : c.reserved_cookies.names) out += name + ",";
+  return out + " prefix=" + c.reserved_cookies.prefix;
+}
 std::string egress_of(const ServeConfig& c) {
   std::string out;
   for (const auto& allowed : c.egress_allow) out += (out.empty() ? "" : " ") + allowed.host + ":" + std::to_string(allowed.port);
@@ -142,6 +147,13 @@ INSTANTIATE_TEST_SUITE_P(
                    "a.test:1 10.0.0.5:2"},
         SettingRow{"egress-allow flag adds to the environment's", {"--egress-allow", "b.test:3"},
                    {{"AGENTGATE_EGRESS_ALLOW", "a.test:1"}}, egress_of, "a.test:1 b.test:3"},
+        SettingRow{"reserved cookies by default", {}, {}, reserved_of, "session,logged_in, prefix=_agentgate_"},
+        SettingRow{"reserved-cookie-names replaces the list", {"--reserved-cookie-names", "sid,__platform"}, {}, reserved_of,
+                   "sid,__platform, prefix=_agentgate_"},
+        SettingRow{"AGENTGATE_RESERVED_COOKIE_NAMES", {}, {{"AGENTGATE_RESERVED_COOKIE_NAMES", "sid"}}, reserved_of,
+                   "sid, prefix=_agentgate_"},
+        SettingRow{"reserved-cookie-prefix", {"--reserved-cookie-prefix", "_platform_"}, {}, reserved_of,
+                   "session,logged_in, prefix=_platform_"},
         SettingRow{"several flags together", {"--workers", "2", "--data-dir=d", "--listen", "127.0.0.1:1"}, {},
                    [](auto& c) { return std::to_string(c.workers) + " " + c.data_dir + " " + listen_of(c); },
                    "2 d 127.0.0.1 1"},
@@ -235,6 +247,15 @@ INSTANTIATE_TEST_SUITE_P(
         UsageRow{"egress-allow with a scheme", {"--egress-allow", "https://a.test:443"}, {}, "--egress-allow"},
         UsageRow{"egress-allow empty item in the environment", {}, {{"AGENTGATE_EGRESS_ALLOW", "a.test:1,"}},
                  "AGENTGATE_EGRESS_ALLOW"},
+        UsageRow{"reserved-cookie-names with an empty name", {"--reserved-cookie-names", "sid,,x"}, {}, "--reserved-cookie-names"},
+        UsageRow{"reserved-cookie-names with a separator", {"--reserved-cookie-names", "a;b"}, {}, "--reserved-cookie-names"},
+        UsageRow{"reserved-cookie-names in the agents' namespace", {"--reserved-cookie-names", "agt_x"}, {},
+                 "--reserved-cookie-names"},
+        UsageRow{"reserved-cookie-prefix taking in every agent", {"--reserved-cookie-prefix", "agt"}, {},
+                 "--reserved-cookie-prefix"},
+        UsageRow{"reserved-cookie-prefix inside the agents' namespace", {"--reserved-cookie-prefix", "agt_1"}, {},
+                 "--reserved-cookie-prefix"},
+        UsageRow{"reserved-cookie-prefix with a space", {"--reserved-cookie-prefix", "a b"}, {}, "--reserved-cookie-prefix"},
         UsageRow{"fetch-max-redirects over 20", {"--fetch-max-redirects", "21"}, {}, "--fetch-max-redirects"},
         UsageRow{"fetch-timeout-ms 0", {"--fetch-timeout-ms", "0"}, {}, "--fetch-timeout-ms"},
         UsageRow{"bad value in the environment", {}, {{"AGENTGATE_WORKERS", "0"}}, "AGENTGATE_WORKERS"},

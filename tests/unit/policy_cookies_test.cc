@@ -56,6 +56,50 @@ std::string outcome(std::string_view header, const CookiePolicy& rules) {
 
 TEST(PolicyCookiePrefix, IsAgtTheIdAndAnUnderscore) { EXPECT_EQ(cookie_prefix_for(kId), "agt_" + kId + "_"); }
 
+// The dispatcher keeps one policy per worker and re-aims it: nothing of the previous agent remains.
+TEST(PolicyCookiePrefix, AimingReplacesTheAgentWhole) {
+  CookiePolicy aimed;
+  aimed.aim_at(kOtherId);
+  aimed.aim_at(kId);
+  EXPECT_EQ(aimed.agent_prefix, cookie_prefix_for(kId));
+  EXPECT_EQ(aimed.base_path, kBase);
+  EXPECT_EQ(outcome(kOwn + "sid=1" + kCareful, aimed), "sent");
+  EXPECT_EQ(outcome("agt_" + kOtherId + "_sid=1" + kCareful, aimed), "rejected: wrong-namespace");
+}
+
+// The reserved names are a setting: another list and prefix replace the defaults.
+TEST(PolicyReservedCookies, AreASetting) {
+  CookiePolicy custom = policy(true);
+  custom.reserved = ReservedCookies{{"sid"}, "__platform_"};
+  EXPECT_EQ(outcome("sid=1" + kCareful, custom), "rejected: reserved-name");
+  EXPECT_EQ(outcome("__platform_x=1" + kCareful, custom), "rejected: reserved-name");
+  // No longer reserved, still outside the agent's namespace.
+  EXPECT_EQ(outcome("session=1" + kCareful, custom), "rejected: wrong-namespace");
+  EXPECT_EQ(outcome("_agentgate_x=1" + kCareful, custom), "rejected: wrong-namespace");
+}
+
+struct ReservedRow {
+  std::string name;
+  ReservedCookies reserved;
+  bool accepted;
+};
+class PolicyReservedCookieSetting : public ::testing::TestWithParam<ReservedRow> {};
+TEST_P(PolicyReservedCookieSetting, IsCheckedWhole) {
+  EXPECT_EQ(!reserved_cookies_problem(GetParam().reserved), GetParam().accepted);
+}
+INSTANTIATE_TEST_SUITE_P(
+    Rows, PolicyReservedCookieSetting,
+    ::testing::Values(ReservedRow{"the defaults", ReservedCookies{}, true},
+                      ReservedRow{"no names at all", ReservedCookies{{}, "_p_"}, true},
+                      ReservedRow{"an empty name", ReservedCookies{{""}, "_p_"}, false},
+                      ReservedRow{"a separator in a name", ReservedCookies{{"a=b"}, "_p_"}, false},
+                      ReservedRow{"a name in the agents' namespace", ReservedCookies{{"agt_x"}, "_p_"}, false},
+                      ReservedRow{"an empty prefix (every name)", ReservedCookies{{"sid"}, ""}, false},
+                      ReservedRow{"a prefix of agt_", ReservedCookies{{"sid"}, "ag"}, false},
+                      ReservedRow{"a prefix inside agt_", ReservedCookies{{"sid"}, "agt_00"}, false},
+                      ReservedRow{"a prefix merely starting with a", ReservedCookies{{"sid"}, "app_"}, true}),
+    name_of);
+
 // ---- violations and validity -----------------------------------------------------------------
 
 struct RuleRow {
