@@ -1,5 +1,6 @@
 #include "sandbox/kv_binding.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -44,7 +45,12 @@ struct Call {
 // A JS string as UTF-8, refusing lone surrogates: replacing them (as WriteUtf8 would) would map two
 // different JS strings to one stored key.
 std::optional<std::string> well_formed_utf8(v8::Isolate* isolate, Local<v8::String> text) {
-  if (!text->IsOneByte()) {  // one-byte strings (the usual ids and keys) cannot hold surrogates
+  if (text->IsOneByte()) {  // the usual ids and keys: when all ASCII, their bytes are their UTF-8
+    std::string ascii(static_cast<size_t>(text->Length()), '\0');
+    text->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(ascii.data()), 0, static_cast<int>(ascii.size()),
+                       v8::String::NO_NULL_TERMINATION);
+    if (std::all_of(ascii.begin(), ascii.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) return ascii;
+  } else {  // one-byte strings cannot hold surrogates; two-byte ones are checked
     v8::String::Value units(isolate, text);
     for (int i = 0; i < units.length(); ++i) {
       uint16_t unit = (*units)[i];
@@ -65,12 +71,14 @@ std::optional<std::string> well_formed_utf8(v8::Isolate* isolate, Local<v8::Stri
 
 std::optional<CallError> read_text(const Call& call, Local<Value> value, std::string_view name, size_t max_bytes,
                                    bool allow_empty, std::string& out) {
-  std::string rule = std::string(name) + " must be a " + (allow_empty ? "" : "non-empty ") + "string of at most " +
-                     std::to_string(max_bytes) + " UTF-8 bytes";
-  if (!value->IsString()) return call.invalid(rule);
+  auto broken_rule = [&] {  // composed only for the error: reads are on every request's path
+    return call.invalid(std::string(name) + " must be a " + (allow_empty ? "" : "non-empty ") + "string of at most " +
+                        std::to_string(max_bytes) + " UTF-8 bytes");
+  };
+  if (!value->IsString()) return broken_rule();
   auto text = well_formed_utf8(call.isolate, value.As<v8::String>());
   if (!text) return call.invalid(std::string(name) + " contains a lone UTF-16 surrogate");
-  if (text->size() > max_bytes || (!allow_empty && text->empty())) return call.invalid(rule);
+  if (text->size() > max_bytes || (!allow_empty && text->empty())) return broken_rule();
   out = std::move(*text);
   return std::nullopt;
 }
