@@ -741,7 +741,7 @@ write_report() {
       echo "**The policy costs ${cost}% of hello's requests/s** (the median of the rounds' ratios; target: under 5%)."
       echo "Medians: $(fmt "$with_median" '%.0f') req/s with the policy, $(fmt "$without_median" '%.0f') without. This machine's"
       echo "speed drifts between and within rounds; rounds where the two differ by more than a few percent either way"
-      echo "are that drift, which is why the round count is ten and the median is reported."
+      echo "are that drift, which is why there are $BENCH_POLICY_ROUNDS rounds and the median is reported."
       echo
       echo "| round | with the policy (req/s) | without (req/s) | with / without |"
       echo "| ---: | ---: | ---: | ---: |"
