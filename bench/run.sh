@@ -687,8 +687,8 @@ write_report() {
       echo "\`bench/agents/fetch\`: the handler fetches the hello response from a \`bare_server\` on loopback (one worker,"
       echo "admitted with \`--egress-allow\`; a new connection per fetch, as fetch does today) and relays its body. Each"
       echo "request thus costs agentgate a whole outbound HTTP exchange, and the upstream shares the same two cores."
-      echo "Its handler parses two URLs per request (its own, then the upstream's in \`new Request\`), which today costs"
-      echo "more than the fetch itself (docs/performance.md, URL parsing). With more connections than"
+      echo "Its handler parses two URLs per request (its own, then the upstream's in \`new Request\`; see docs/performance.md,"
+      echo "URL parsing). With more connections than"
       echo "\`--fetch-max-in-flight\` allows (100 per worker), the excess fetches are refused: those requests get 500 and"
       echo "count as errors. Ratios are against **agentgate**'s hello handler in the same run."
       echo

@@ -11,6 +11,7 @@
 #include "common/random.h"
 #include "common/uuid.h"
 #include "sandbox/kv_binding.h"
+#include "sandbox/url_binding.h"
 #include "sandbox/crypto_binding.h"
 #include "sandbox/fetch_binding.h"
 #include "sandbox/secrets_binding.h"
@@ -209,6 +210,7 @@ Local<v8::Object> make_native_bindings(v8::Isolate* isolate, Local<v8::Context> 
   add_secrets_bindings(isolate, context, native);
   add_crypto_bindings(isolate, context, native);
   add_fetch_bindings(isolate, context, native);
+  add_url_bindings(isolate, context, native);
   return native;
 }
 

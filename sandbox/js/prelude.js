@@ -1,7 +1,8 @@
 // Start-up code of every agent isolate, run once per isolate before the agent's modules.
 // `native` holds the C++ functions (sandbox/globals.cc); it is dropped after start-up, so agent code
 // only sees the standard-shaped globals defined here. The whatwg-url bundle is appended after this
-// file (it needs TextEncoder/TextDecoder) and defines URL and URLSearchParams.
+// file (it needs TextEncoder/TextDecoder) and defines URL and URLSearchParams, parsing with
+// native.urlParse (ada; third_party/js/url-entry.js).
 'use strict';
 
 const define = (name, value) =>
@@ -299,7 +300,7 @@ class Request extends Body {
   #url; #method; #headers; #signal; #redirect;
   constructor(input, init = {}) {
     const source = input instanceof Request ? input : null;
-    const parsed = source ? null : new URL(String(input));  // once: the reference URL parser is not fast
+    const parsed = source ? null : new URL(String(input));  // parsed once, shared with the Request
     if (parsed && (parsed.username || parsed.password)) {
       throw new TypeError('Request: the URL must not include credentials');
     }
@@ -522,8 +523,9 @@ hooks.flattenResponse = (response) => {
 // --- Encoding (https://encoding.spec.whatwg.org/), UTF-8 only --------------------------------------
 const utf8Labels = new Set(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8']);
 
-// Short strings are encoded here: the URL parser encodes one code point at a time, and a native call
-// (with its own ArrayBuffer backing store) per character cost more than the parse itself.
+// Short strings are encoded here: the reference URL code (setters, non-ASCII query parts) encodes
+// one code point at a time, and a native call (with its own ArrayBuffer backing store) per
+// character cost more than the work itself.
 const kEncodeInJs = 256;
 const encodeShort = (text) => {
   const out = new Uint8Array(text.length * 3);  // at most 3 bytes per UTF-16 unit
