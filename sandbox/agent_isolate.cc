@@ -116,6 +116,7 @@ AgentIsolate::~AgentIsolate() {
     host_promises_.clear();
     entries_.clear();
     flatten_response_.Reset();
+    subscribe_.Reset();
     hooks_.Reset();
     modules_.clear();
     context_.Reset();
@@ -156,11 +157,16 @@ Status AgentIsolate::run_bootstrap() {
   Local<v8::Script> script;
   Local<Value> prelude;
   Local<Value> hooks;
-  Local<Value> native = make_native_bindings(isolate_, context);
+  Local<v8::Object> native = make_native_bindings(isolate_, context);
+  // The C++ ends of hooks.subscribe, made once: a function made per pending request (with its id
+  // as data) cost more than the rest of a kv write's round trip.
+  v8util::define(isolate_, native, "handlerFulfilled", v8::Function::New(context, &AgentIsolate::on_fulfilled).ToLocalChecked());
+  v8util::define(isolate_, native, "handlerRejected", v8::Function::New(context, &AgentIsolate::on_rejected).ToLocalChecked());
+  Local<Value> native_value = native;
   auto options = cache ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
   if (!v8::ScriptCompiler::Compile(context, &source, options).ToLocal(&script) ||
       !script->Run(context).ToLocal(&prelude) ||
-      !prelude.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &native).ToLocal(&hooks) ||
+      !prelude.As<v8::Function>()->Call(context, v8::Undefined(isolate_), 1, &native_value).ToLocal(&hooks) ||
       !hooks->IsObject()) {
     return Error{"INTERNAL", "isolate start-up code failed: " + v8util::describe_exception(isolate_, context, try_catch)};
   }
@@ -171,6 +177,12 @@ Status AgentIsolate::run_bootstrap() {
     return Error{"INTERNAL", "isolate start-up code has no flattenResponse"};
   }
   flatten_response_.Reset(isolate_, flatten.As<v8::Function>());
+  Local<Value> subscribe;
+  if (!hooks.As<v8::Object>()->Get(context, v8util::str(isolate_, "subscribe")).ToLocal(&subscribe) ||
+      !subscribe->IsFunction()) {
+    return Error{"INTERNAL", "isolate start-up code has no subscribe"};
+  }
+  subscribe_.Reset(isolate_, subscribe.As<v8::Function>());
   if (!cache) {
     // Made after running, so it holds the functions start-up compiled lazily too.
     std::unique_ptr<v8::ScriptCompiler::CachedData> made(v8::ScriptCompiler::CreateCodeCache(script->GetUnboundScript()));
@@ -403,11 +415,10 @@ void AgentIsolate::settle(InvocationId id, Local<v8::Context> context, Local<v8:
       return;
     }
     case v8::Promise::kPending: {
-      Local<Value> data = v8::Number::New(isolate_, static_cast<double>(id));
-      // Only handlers that await real work get here; the id travels as the functions' data.
-      Local<v8::Function> on_fulfilled = v8::Function::New(context, &AgentIsolate::on_fulfilled, data).ToLocalChecked();
-      Local<v8::Function> on_rejected = v8::Function::New(context, &AgentIsolate::on_rejected, data).ToLocalChecked();
-      std::ignore = promise->Then(context, on_fulfilled, on_rejected);  // empty only while terminating
+      // Only handlers that await real work get here: on_fulfilled or on_rejected runs later, with
+      // the id (hooks.subscribe in the prelude).
+      Local<Value> args[] = {promise, v8::Number::New(isolate_, static_cast<double>(id))};
+      std::ignore = subscribe_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 2, args);  // empty only while terminating
       return;
     }
   }
@@ -634,17 +645,22 @@ void AgentIsolate::drop_host_promises(const Invocation& invocation) {
   for (uint64_t id : invocation.host_promises) host_promises_.erase(id);
 }
 
+// handlerFulfilled(id, value) and handlerRejected(id, reason), called only by hooks.subscribe (the
+// prelude drops `native` before agent code runs). An id that is not a live invocation is ignored.
 void AgentIsolate::on_fulfilled(const v8::FunctionCallbackInfo<Value>& info) {
   AgentIsolate* self = agent_of(info.GetIsolate());
-  auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
-  self->complete(id, info.GetIsolate()->GetCurrentContext(), info[0]);
+  if (!info[0]->IsNumber()) return;
+  auto id = static_cast<InvocationId>(info[0].As<v8::Number>()->Value());
+  self->complete(id, info.GetIsolate()->GetCurrentContext(), info[1]);
 }
 
 void AgentIsolate::on_rejected(const v8::FunctionCallbackInfo<Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
   AgentIsolate* self = agent_of(isolate);
-  auto id = static_cast<InvocationId>(info.Data().As<v8::Number>()->Value());
-  Local<Value> reason = info[0];
+  if (!info[0]->IsNumber()) return;
+  auto id = static_cast<InvocationId>(info[0].As<v8::Number>()->Value());
+  if (!self->invocations_.contains(id)) return;
+  Local<Value> reason = info[1];
   Local<Value> stack;
   if (reason->IsNativeError() &&
       reason.As<v8::Object>()->Get(isolate->GetCurrentContext(), v8util::str(isolate, "stack")).ToLocal(&stack)) {

@@ -153,6 +153,7 @@ class AgentIsolate final : public IsolateHost, public std::enable_shared_from_th
   std::vector<v8::Global<v8::Function>> entries_;  // by function index: build ctx, call the handler (prelude.js)
   v8::Global<v8::Object> hooks_;                    // what the start-up code returned
   v8::Global<v8::Function> flatten_response_;       // hooks.flattenResponse
+  v8::Global<v8::Function> subscribe_;              // hooks.subscribe
 
   std::unordered_map<InvocationId, Invocation> invocations_;
   std::unordered_map<uint32_t, Timer> timers_;

@@ -481,6 +481,17 @@ define('AbortController', AbortController);
 // lower-case names, or returns a string saying what is wrong. C++ (response_convert.cc) checks the
 // types, names and characters of what comes back and drops framing headers: this shapes the data,
 // it is not the security check.
+// Subscribes the C++ side to a handler's pending promise (AgentIsolate::settle). `then` and
+// Reflect.apply are taken now, before agent code runs: replacing them later changes nothing here.
+const promiseThen = Promise.prototype.then;
+const reflectApply = Reflect.apply;
+const handlerFulfilled = native.handlerFulfilled;
+const handlerRejected = native.handlerRejected;
+hooks.subscribe = (promise, invocation) => {
+  reflectApply(promiseThen, promise, [(value) => handlerFulfilled(invocation, value),
+                                      (reason) => handlerRejected(invocation, reason)]);
+};
+
 hooks.flattenResponse = (response) => {
   if (typeof response !== 'object' || response === null || Array.isArray(response)) {
     return 'the handler must return an object such as { status, headers, body }';

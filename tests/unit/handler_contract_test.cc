@@ -173,6 +173,12 @@ INSTANTIATE_TEST_SUITE_P(
         ReturnRow{"result after awaiting a timer",
                   "export default async function () { await new Promise((r) => setTimeout(r, 5)); return { body: 'later' }; }\n",
                   "200 [] later"},
+        // The server subscribes to a pending handler with the `then` it took at start-up.
+        ReturnRow{"result after awaiting, with Promise.prototype.then replaced",
+                  "Promise.prototype.then = function () { throw new Error('hijacked'); };\n"
+                  "Reflect.apply = () => { throw new Error('hijacked'); };\n"
+                  "export default async function () { await new Promise((r) => setTimeout(r, 2)); return { body: 'kept' }; }\n",
+                  "200 [] kept"},
         ReturnRow{"hop-by-hop headers dropped",
                   returning("{ headers: { 'content-length': '999', 'Transfer-Encoding': 'chunked', connection: 'close',"
                             " 'keep-alive': 'timeout=5', upgrade: 'websocket', 'x-ok': '1' }, body: 'x' }"),
@@ -249,6 +255,10 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorRow{"rejects after awaiting a timer",
                  "export default async function () { await new Promise((r) => setTimeout(r, 2)); throw new Error('boom-late'); }\n",
                  "boom-late"},
+        ErrorRow{"rejects after awaiting, with Promise.prototype.then replaced",
+                 "Promise.prototype.then = function () { throw new Error('hijacked'); };\n"
+                 "export default async function () { await new Promise((r) => setTimeout(r, 2)); throw new Error('boom-kept'); }\n",
+                 "boom-kept"},
         ErrorRow{"rejects with a string", "export default function () { return Promise.reject('plain reason'); }\n",
                  "plain reason"},
         ErrorRow{"throws a non-Error value", "export default function () { throw 'thrown string'; }\n", "thrown string"},
