@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "common/ascii.h"
 #include "policy/headers.h"
 
 namespace agentgate {
@@ -20,13 +21,6 @@ std::string_view trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   return text;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-           return lower(x) == lower(y);
-         });
 }
 
 bool starts_with(std::string_view text, std::string_view prefix) { return text.substr(0, prefix.size()) == prefix; }
@@ -136,19 +130,19 @@ CookieVerdict check_set_cookie(std::string_view header_value, const CookiePolicy
   bool http_only = false, secure = false, same_site = false;
   std::optional<std::string_view> path;  // the last Path attribute wins (RFC 6265bis 5.7)
   for (const auto& attribute : cookie->attributes) {
-    if (iequals(attribute.name, "domain")) {
+    if (iequals_ascii(attribute.name, "domain")) {
       verdict.violation = CookieRule::kDomainAttribute;
       return verdict;
     }
     // A browser ignores such an attribute: an over-long HttpOnly or Path does not count.
     if (attribute.value.size() > kMaxAttributeValueBytes) continue;
-    http_only = http_only || iequals(attribute.name, "httponly");
-    secure = secure || iequals(attribute.name, "secure");
+    http_only = http_only || iequals_ascii(attribute.name, "httponly");
+    secure = secure || iequals_ascii(attribute.name, "secure");
     // SameSite counts only with a value browsers know; anything else is treated as absent by them.
-    same_site = same_site || (iequals(attribute.name, "samesite") &&
-                              (iequals(attribute.value, "strict") || iequals(attribute.value, "lax") ||
-                               iequals(attribute.value, "none")));
-    if (iequals(attribute.name, "path")) path = attribute.value;
+    same_site = same_site || (iequals_ascii(attribute.name, "samesite") &&
+                              (iequals_ascii(attribute.value, "strict") || iequals_ascii(attribute.value, "lax") ||
+                               iequals_ascii(attribute.value, "none")));
+    if (iequals_ascii(attribute.name, "path")) path = attribute.value;
   }
   const ReservedCookies& platform = policy.reserved;
   bool reserved = starts_with(cookie->name, platform.prefix) ||

@@ -418,7 +418,16 @@ void AgentIsolate::settle(InvocationId id, Local<v8::Context> context, Local<v8:
       // Only handlers that await real work get here: on_fulfilled or on_rejected runs later, with
       // the id (hooks.subscribe in the prelude).
       Local<Value> args[] = {promise, v8::Number::New(isolate_, static_cast<double>(id))};
-      std::ignore = subscribe_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 2, args);  // empty only while terminating
+      v8::TryCatch try_catch(isolate_);
+      if (!subscribe_.Get(isolate_)->Call(context, v8::Undefined(isolate_), 2, args).IsEmpty()) return;
+      if (try_catch.HasTerminated()) {
+        try_catch.ReThrow();
+        return;
+      }
+      // Agent code broke `then` for its own promise (a throwing Promise[Symbol.species]): fail now
+      // rather than at the wall-time limit.
+      finish(id, InvokeOutcome{InvokeStatus::kHandlerError, {},
+                               "the handler's promise cannot be awaited: " + v8util::to_string(isolate_, try_catch.Exception())});
       return;
     }
   }

@@ -13,7 +13,8 @@ namespace agentgate {
 //   [scheme, username, password, host, hostKind, port, pathname, query, fragment]
 // host is null without an authority; hostKind is 0 (a domain or opaque host), 1 (IPv4) or 2 (IPv6,
 // serialized with brackets); port is a number or null; query and fragment are null when absent
-// and exclude their "?" / "#".
+// and exclude their "?" / "#". Inputs (with the base) over 1 Mi UTF-16 units throw a TypeError: the
+// caller parses those itself.
 void add_url_bindings(v8::Isolate* isolate, v8::Local<v8::Context> context, v8::Local<v8::Object> native);
 
 }  // namespace agentgate

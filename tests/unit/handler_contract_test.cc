@@ -259,6 +259,10 @@ INSTANTIATE_TEST_SUITE_P(
                  "Promise.prototype.then = function () { throw new Error('hijacked'); };\n"
                  "export default async function () { await new Promise((r) => setTimeout(r, 2)); throw new Error('boom-kept'); }\n",
                  "boom-kept"},
+        ErrorRow{"a promise whose species getter throws fails at once",
+                 "Object.defineProperty(Promise, Symbol.species, { get() { throw new Error('no-species'); } });\n"
+                 "export default async function () { await new Promise((r) => setTimeout(r, 2)); return { body: 'x' }; }\n",
+                 "no-species"},
         ErrorRow{"rejects with a string", "export default function () { return Promise.reject('plain reason'); }\n",
                  "plain reason"},
         ErrorRow{"throws a non-Error value", "export default function () { throw 'thrown string'; }\n", "thrown string"},

@@ -94,20 +94,24 @@ TEST(PolicyResponse, GoodCookiesPassWithAdvisoriesAndSecurityHeaders) {
                         "COOKIE_ADVISORY cookie '" + kOwn + "c': no Secure on an https origin",
                         "COOKIE_ADVISORY cookie '" + kOwn + "c': no SameSite=Strict, Lax or None",
                     }));
-  // The cookies go out untouched, in order, then the security headers.
+  // The cookies go out untouched, in order; every security header goes with them (https origin).
   std::vector<std::string> cookies;
   for (const auto& [name, value] : headers) {
     if (name == "set-cookie") cookies.push_back(value);
   }
   EXPECT_EQ(cookies, (std::vector<std::string>{kGoodA, kSloppy, kGoodB}));
-  auto has = [&](const std::string& name) {
-    for (const auto& header : headers) {
-      if (header.first == name) return true;
-    }
-    return false;
-  };
-  EXPECT_TRUE(has("x-content-type-options"));
-  EXPECT_TRUE(has("strict-transport-security"));
+  EXPECT_TRUE(verdict.security_headers.all()) << verdict.security_headers;
+}
+
+TEST(PolicyResponse, SecurityHeadersLeaveOutHstsOnHttpAndWhatTheHandlerSet) {
+  HeaderPairs headers = {{"content-type", "text/plain"}, {"content-security-policy", "default-src 'self'"}};
+  ResponseVerdict verdict = apply_response_policy(headers, {}, policy(false));
+  std::string chosen;
+  for (size_t i = 0; i < kSecurityHeaders.size(); ++i) {
+    if (verdict.security_headers[i]) chosen += std::string(kSecurityHeaders[i].name) + " ";
+  }
+  EXPECT_EQ(chosen, "x-content-type-options referrer-policy cross-origin-opener-policy ");
+  EXPECT_EQ(headers.size(), 2u);  // the handler's own CSP stays; nothing is appended
 }
 
 TEST(PolicyResponse, NoCookiesNoEvents) {

@@ -44,7 +44,9 @@ constexpr const char* kCases = R"JS([
   ["?q=1", "https://a.example/p?old#h"], ["#only", "https://a.example/p?q"], ["", "https://a.example/p?q#h"],
   ["x", "https://a.example/dir/"], ["x", "mailto:a@b"], ["#f", "mailto:a@b"], ["x", "file:///a/b"], ["../../..", "file:///a/b/c"],
   ["c:/x", "file:///d:/y"], ["http:x", "http://a.example/dir/"], ["https:x", "http://a.example/"], ["\\\\evil.example\\x", "https://a.example/"],
-  ["x", "foo://h/p/q"], ["x", "foo:opaque"], ["/x", "http://[::1]:81/y"], ["y", "not a base"], ["http://u:p@h/?q", "https://ignored/"]
+  ["x", "foo://h/p/q"], ["x", "foo:opaque"], ["/x", "http://[::1]:81/y"], ["y", "not a base"], ["http://u:p@h/?q", "https://ignored/"],
+  ["sc:a ?x"], ["javascript:alert(1) #x"], ["sc:a b"], ["http://\u1E9E.de/"], ["http://xn--zca.de/"], ["http://XN--ZCA.de/"],
+  ["http://ex%C3%A9mple.com/"], ["http://\u00DF.de/"], ["https://faß.example/"], ["http://xn--a.example/"], ["http://a.xn--/"]
 ])JS";
 
 // [input, setter, value]: the reference setters working on a record built from ada's parse.
@@ -124,6 +126,15 @@ TEST(UrlParser, ReferenceSettersWorkOnTheRecordsAdaBuilds) { expect_same_as_refe
 TEST(UrlParser, QueriesParseAsTheReferenceParsesThem) { expect_same_as_reference(kQueries, "describeQuery"); }
 
 TEST(UrlParser, ParamsSerializeAsTheReferenceSerializesThem) { expect_same_as_reference(kPairs, "describePair"); }
+
+// A URL too long for the native parser goes to the reference one, inside the isolate's limits: the
+// request fails (CPU limit or RangeError), the isolate and the process carry on.
+TEST(UrlParser, AnOverlongUrlFailsItsRequestNotTheServer) {
+  SandboxHarness harness;
+  std::string result = harness.eval("new URL('http://a.example/' + '\\u00ff'.repeat(3 << 20)).pathname.length");
+  EXPECT_TRUE(result.rfind("outcome", 0) == 0 || result.rfind("threw", 0) == 0) << result;
+  EXPECT_EQ(harness.eval("new URL('https://a.example/ok').href"), "https://a.example/ok");
+}
 
 }  // namespace
 }  // namespace agentgate::testing

@@ -6,7 +6,11 @@
 // parser Node.js uses, carried by Debian's libnode. The result is turned into the reference
 // implementation's own URL record, so the classes, their setters and the serializers stay the
 // reference's. Parses that continue an existing record (the setters' state overrides) and
-// non-UTF-8 encodings stay with the reference parser.
+// non-UTF-8 encodings stay with the reference parser, and so does every input where the ada that
+// libnode carries is known to answer otherwise than the reference (whatwg-url 14.2): non-ASCII
+// input (its IDNA mapping is older: "ẞ.de"), punycode hosts, and opaque paths with a space (the
+// standard now encodes one before "?" or "#"). Inputs over 1 Mi UTF-16 units also stay in JS, where
+// the isolate's heap limit bounds them.
 import { URL, URLSearchParams } from 'whatwg-url';
 import usm from 'whatwg-url/lib/url-state-machine.js';
 import urlencoded from 'whatwg-url/lib/urlencoded.js';
@@ -37,6 +41,9 @@ const pathOf = (pathname, host) => {
   return pathname === '' ? [] : pathname.slice(1).split('/');
 };
 
+const kNativeMaxUnits = 1 << 20;  // sandbox/url_binding.cc refuses more
+const nonAscii = /[^\x00-\x7f]/;
+
 usm.basicURLParse = function basicURLParse(input, options) {
   if (options !== undefined &&
       (options.url !== undefined || options.stateOverride !== undefined ||
@@ -44,10 +51,17 @@ usm.basicURLParse = function basicURLParse(input, options) {
     return referenceParse(input, options);
   }
   const base = options !== undefined && options.baseURL ? usm.serializeURL(options.baseURL) : undefined;
+  if (input.length + (base === undefined ? 0 : base.length) > kNativeMaxUnits || nonAscii.test(input)) {
+    return referenceParse(input, options);
+  }
   const parts = native.urlParse(input, base);
   if (parts === null) return null;
   const [scheme, username, password, host, hostKind, port, pathname, query, fragment] = parts;
-  return { scheme, username, password, host: hostOf(host, hostKind), port, path: pathOf(pathname, host), query, fragment };
+  const path = pathOf(pathname, host);
+  if ((host !== null && host.includes('xn--')) || (typeof path === 'string' && path.includes(' '))) {
+    return referenceParse(input, options);
+  }
+  return { scheme, username, password, host: hostOf(host, hostKind), port, path, query, fragment };
 };
 
 // The same for the other per-character loops every URL or URLSearchParams goes through: strings
