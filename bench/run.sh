@@ -18,6 +18,8 @@
 #                  and sets its cookie (one durable write per request)
 #      and fetch: a handler that makes one outbound fetch() per request to a
 #      bare_server on loopback (admitted with --egress-allow) and relays its body.
+#      and url: hello with the name read from the request's own query string
+#      (new URL(ctx.request.url).searchParams), against hello of the same run.
 #      and policy: what the response policy costs end to end, as an A/B of hello
 #      against agentgate_without_policy (the same build with the policy compiled
 #      out; cmake --build build --target agentgate_without_policy): one worker
@@ -37,7 +39,7 @@
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
 #   BENCH_WRK_THREADS  wrk threads                         (default 2)
-#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch deno policy")
+#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch url deno policy")
 #   BENCH_POLICY_ROUNDS  interleaved rounds of the policy A/B (default 10)
 #   BENCH_SESSIONS     sessions written before w3          (default 10000)
 #   BENCH_COLD_RUNS    cold-start repetitions              (default 5; 0 = skip)
@@ -60,7 +62,7 @@ BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
-BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch deno policy}
+BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch url deno policy}
 BENCH_POLICY_ROUNDS=${BENCH_POLICY_ROUNDS:-10}
 BENCH_SESSIONS=${BENCH_SESSIONS:-10000}
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-5}
@@ -320,6 +322,12 @@ start_fetch() {
   start_agentgate fetch
   AGENTGATE_EXTRA_ARGS=()
   TARGET_URL="$AGENTGATE_BASE/agents/$FETCH_ID/relay/?u=http://127.0.0.1:$upstream_port/agents/$HELLO_ID/hello/"
+}
+
+# url: the hello body, with "world" read from the query string by the handler.
+start_url() {
+  start_agentgate url
+  TARGET_URL="$AGENTGATE_BASE/agents/$URL_ID/greet/?name=world&utm_source=bench&ref=a%2Fb"
 }
 
 # The session workload runs on agentgate too, with the sessions agent.
@@ -591,6 +599,15 @@ agentgate_extras() {
 
 # ---------------------------------------------------------------- report
 
+# hello_ratio_row NAME CONNECTIONS: a report row for a workload measured against agentgate's hello.
+hello_ratio_row() {
+  local name=$1 conns=$2
+  [[ -n ${RPS[$name,$conns]:-} ]] || return 0
+  printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
+    "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
+    "$(ratio "${RPS[$name,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
+}
+
 write_report() {
   local out=$BENCH_OUT name conns bare row n deploy first second tmp
   local cpu commit deno_v wrk_v
@@ -638,7 +655,7 @@ write_report() {
     for conns in $BENCH_CONNECTIONS; do
       bare=${RPS[bare,$conns]:-}
       for name in "${RAN_TARGETS[@]}"; do
-        [[ $name == w3 || $name == w4 || $name == fetch ]] && continue
+        [[ $name == w3 || $name == w4 || $name == fetch || $name == url ]] && continue
         printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
           "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
           "$(ratio "${RPS[$name,$conns]}" "$bare")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
@@ -672,12 +689,7 @@ write_report() {
       echo "| workload | connections | req/s | p99 | ratio vs agentgate hello | errors | RSS after (MiB) |"
       echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
       for conns in $BENCH_CONNECTIONS; do
-        for name in w3 w4; do
-          [[ -n ${RPS[$name,$conns]:-} ]] || continue
-          printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
-            "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
-            "$(ratio "${RPS[$name,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
-        done
+        for name in w3 w4; do hello_ratio_row "$name" "$conns"; done
       done
     fi
     if [[ -n ${RSS_MIB[fetch]:-} ]]; then
@@ -694,12 +706,19 @@ write_report() {
       echo
       echo "| workload | connections | req/s | p99 | ratio vs agentgate hello | errors | RSS after (MiB) |"
       echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-      for conns in $BENCH_CONNECTIONS; do
-        [[ -n ${RPS[fetch,$conns]:-} ]] || continue
-        printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' fetch "$conns" \
-          "$(fmt "${RPS[fetch,$conns]}" '%.0f')" "$(fmt "${P99[fetch,$conns]}" '%.2f')" \
-          "$(ratio "${RPS[fetch,$conns]}" "${RPS[agentgate,$conns]:-}")" "${ERRS[fetch,$conns]}" "${RSS_MIB[fetch]}"
-      done
+      for conns in $BENCH_CONNECTIONS; do hello_ratio_row fetch "$conns"; done
+    fi
+    if [[ -n ${RSS_MIB[url]:-} ]]; then
+      echo
+      echo "## url: a handler that reads its own query string"
+      echo
+      echo "\`bench/agents/url\`: the hello response, with the name taken from"
+      echo "\`new URL(ctx.request.url).searchParams.get('name')\`: what one URL and one URLSearchParams parse cost a"
+      echo "handler (docs/performance.md, URL parsing). Ratios are against **agentgate**'s hello handler in the same run."
+      echo
+      echo "| workload | connections | req/s | p99 | ratio vs agentgate hello | errors | RSS after (MiB) |"
+      echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+      for conns in $BENCH_CONNECTIONS; do hello_ratio_row url "$conns"; done
     fi
     if [[ -n $POLICY_HELLO_NS && -n ${RPS[agentgate,${BENCH_CONNECTIONS%% *}]:-} ]]; then
       local first_conns=${BENCH_CONNECTIONS%% *} share_hello share_session
@@ -811,14 +830,15 @@ main() {
   [[ $BENCH_WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS must be a positive integer"
   for name in $BENCH_TARGETS; do
     case $name in
-      bare | agentgate | w3 | w4 | fetch | deno | policy) ;;
-      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch deno policy)" ;;
+      bare | agentgate | w3 | w4 | fetch | url | deno | policy) ;;
+      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch url deno policy)" ;;
     esac
   done
   if [[ " $BENCH_TARGETS " == *" deno "* ]]; then ensure_deno; fi
   HELLO_ID=$(node -p "require('$HELLO_DIR/agent.json').id")
   SESSIONS_ID=$(node -p "require('$SESSIONS_DIR/agent.json').id")
   FETCH_ID=$(node -p "require('$BENCH_DIR/agents/fetch/agent.json').id")
+  URL_ID=$(node -p "require('$BENCH_DIR/agents/url/agent.json').id")
 
   # A busy machine (e.g. a compile) skews everything; say so in the report.
   CPU_BUSY_BEFORE=$(cpu_busy_pct)

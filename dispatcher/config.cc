@@ -90,13 +90,17 @@ std::optional<std::string> apply_egress_allow(ServeConfig& config, const std::st
 }
 
 // Replaces the default list; the environment variable takes the same comma-separated list.
+// Spaces around a name are dropped ("session, logged_in").
 std::optional<std::string> apply_reserved_cookie_names(ServeConfig& config, const std::string& value) {
   ReservedCookies reserved = config.reserved_cookies;
   reserved.names.clear();
   size_t start = 0;
   while (start <= value.size()) {
     size_t comma = std::min(value.find(',', start), value.size());
-    reserved.names.push_back(value.substr(start, comma - start));
+    std::string_view name = std::string_view(value).substr(start, comma - start);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    reserved.names.emplace_back(name);
     start = comma + 1;
   }
   if (auto problem = reserved_cookies_problem(reserved)) return "expects cookie names separated by commas: " + *problem;

@@ -152,6 +152,8 @@ INSTANTIATE_TEST_SUITE_P(
                    "sid,__platform, prefix=_agentgate_"},
         SettingRow{"AGENTGATE_RESERVED_COOKIE_NAMES", {}, {{"AGENTGATE_RESERVED_COOKIE_NAMES", "sid"}}, reserved_of,
                    "sid, prefix=_agentgate_"},
+        SettingRow{"reserved-cookie-names with spaces after the commas", {"--reserved-cookie-names", "sid, pref ,x"}, {},
+                   reserved_of, "sid,pref,x, prefix=_agentgate_"},
         SettingRow{"reserved-cookie-prefix", {"--reserved-cookie-prefix", "_platform_"}, {}, reserved_of,
                    "session,logged_in, prefix=_platform_"},
         SettingRow{"several flags together", {"--workers", "2", "--data-dir=d", "--listen", "127.0.0.1:1"}, {},
