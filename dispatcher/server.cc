@@ -295,7 +295,7 @@ class Worker {
       while (!reply) co_await reply_signal.async_wait(kUseTaskTuple);
       if (reply->stream) {
         state.streaming = &reply_signal;
-        co_await write_stream(stream, std::move(*reply), version, reply_signal);
+        co_await write_stream(stream, std::move(*reply), version, head, reply_signal);
         state.streaming = nullptr;
         break;
       }
@@ -322,7 +322,9 @@ class Worker {
   }
 
   // The head, then each piece as a chunk until the body ends, the client goes, or drain begins.
-  Task<void> write_stream(Stream& stream, HttpReply reply, unsigned version, asio::steady_timer& signal) {
+  // HTTP/1.1 frames the pieces as chunks; HTTP/1.0 has no chunks, so there the body ends with the
+  // connection. A HEAD request would get the head alone (no streamed endpoint allows HEAD today).
+  Task<void> write_stream(Stream& stream, HttpReply reply, unsigned version, bool head_only, asio::steady_timer& signal) {
     std::shared_ptr<ReplyStream> body = std::move(reply.stream);
     struct CancelOnExit {
       ReplyStream& body;
@@ -330,12 +332,13 @@ class Worker {
     } cancel_on_exit{*body};
     http::response<http::empty_body> head;
     fill_head(head, reply, version, /*keep_alive=*/false);
-    head.chunked(true);
+    bool chunked = version >= 11;
+    head.chunked(chunked);
     std::string wire;
     if (!append_head(wire, head, security_fields(reply.security_headers))) co_return;
     stream.expires_after(config_.read_timeout);
     auto [ec, bytes] = co_await asio::async_write(stream, asio::buffer(wire), kUseTaskTuple);
-    while (!ec && !draining_) {
+    while (!ec && !draining_ && !head_only) {
       std::optional<std::optional<std::string>> piece;
       bool waiting = false;
       body->next([&piece, &signal, &waiting](std::optional<std::string> next) {
@@ -346,10 +349,14 @@ class Worker {
       while (!piece && !draining_) co_await signal.async_wait(kUseTaskTuple);
       stream.expires_after(config_.read_timeout);
       if (!piece || !*piece) {  // drain, or the body is complete: end it cleanly
-        std::tie(ec, bytes) = co_await asio::async_write(stream, http::make_chunk_last(), kUseTaskTuple);
+        if (chunked) std::tie(ec, bytes) = co_await asio::async_write(stream, http::make_chunk_last(), kUseTaskTuple);
         break;
       }
-      std::tie(ec, bytes) = co_await asio::async_write(stream, http::make_chunk(asio::buffer(**piece)), kUseTaskTuple);
+      if (chunked) {
+        std::tie(ec, bytes) = co_await asio::async_write(stream, http::make_chunk(asio::buffer(**piece)), kUseTaskTuple);
+      } else {
+        std::tie(ec, bytes) = co_await asio::async_write(stream, asio::buffer(**piece), kUseTaskTuple);
+      }
     }
   }
 

@@ -139,6 +139,27 @@ TEST_F(ConsoleTest, FollowStreamsEarlierAndLiveEntriesAsServerSentEvents) {
   EXPECT_EQ(stream.bytes.find("visitor-session-9f8e7d"), std::string::npos);
 }
 
+// Chunks are HTTP/1.1's: an HTTP/1.0 client gets the events as a body that ends with the
+// connection. HEAD is not a method of the console (405), so it never opens a stream.
+TEST_F(ConsoleTest, FollowSpeaksHttp10AndRefusesHead) {
+  ASSERT_EQ(get("log").status, 200);
+  std::string http10 = follow_request(server.admin_token());
+  http10.replace(http10.find("HTTP/1.1"), 8, "HTTP/1.0");
+  RawReply old = raw_exchange_until_close(server.port(), http10, std::chrono::milliseconds(1500));
+  EXPECT_EQ(old.bytes.rfind("HTTP/1.0 200", 0), 0u) << old.bytes;
+  EXPECT_EQ(old.bytes.find("chunked"), std::string::npos) << old.bytes;
+  size_t body = old.bytes.find("\r\n\r\n");
+  ASSERT_NE(body, std::string::npos) << old.bytes;
+  EXPECT_EQ(old.bytes.compare(body + 4, 4, "id: "), 0) << old.bytes;  // an event, no chunk-size line before it
+  EXPECT_NE(old.bytes.find("event: console\ndata: {"), std::string::npos) << old.bytes;
+
+  std::string head = follow_request(server.admin_token());
+  head.replace(0, 3, "HEAD");
+  RawReply headed = raw_exchange_until_close(server.port(), head, std::chrono::seconds(2));
+  EXPECT_EQ(headed.bytes.rfind("HTTP/1.1 405", 0), 0u) << headed.bytes;
+  EXPECT_EQ(headed.bytes.find("event-stream"), std::string::npos) << headed.bytes;
+}
+
 TEST_F(ConsoleTest, SigtermEndsAFollowStreamAndTheServerExits) {
   RawReply stream;
   std::thread follower([&] { stream = raw_exchange_until_close(server.port(), follow_request(server.admin_token()),
