@@ -46,7 +46,8 @@ constexpr const char* kCases = R"JS([
   ["c:/x", "file:///d:/y"], ["http:x", "http://a.example/dir/"], ["https:x", "http://a.example/"], ["\\\\evil.example\\x", "https://a.example/"],
   ["x", "foo://h/p/q"], ["x", "foo:opaque"], ["/x", "http://[::1]:81/y"], ["y", "not a base"], ["http://u:p@h/?q", "https://ignored/"],
   ["sc:a ?x"], ["javascript:alert(1) #x"], ["sc:a b"], ["http://\u1E9E.de/"], ["http://xn--zca.de/"], ["http://XN--ZCA.de/"],
-  ["http://ex%C3%A9mple.com/"], ["http://\u00DF.de/"], ["https://faß.example/"], ["http://xn--a.example/"], ["http://a.xn--/"]
+  ["http://ex%C3%A9mple.com/"], ["http://\u00DF.de/"], ["https://faß.example/"], ["http://xn--a.example/"], ["http://a.xn--/"],
+  ["https://a.example/a^b?c^d#e^f"], ["foo://host/^"], ["foo:^"], ["x^y", "https://a.example/p/"]
 ])JS";
 
 // [input, setter, value]: the reference setters working on a record built from ada's parse.

@@ -8,8 +8,9 @@
 // reference's. Parses that continue an existing record (the setters' state overrides) and
 // non-UTF-8 encodings stay with the reference parser, and so does every input where the ada that
 // libnode carries is known to answer otherwise than the reference (whatwg-url 14.2): non-ASCII
-// input (its IDNA mapping is older: "ẞ.de"), punycode hosts, and opaque paths with a space (the
-// standard now encodes one before "?" or "#"). Inputs over 1 Mi UTF-16 units also stay in JS, where
+// input (its IDNA mapping is older: "ẞ.de"), punycode hosts, opaque paths with a space (the
+// standard now encodes one before "?" or "#") and paths with a "^" (which the standard now
+// percent-encodes in paths). Inputs over 1 Mi UTF-16 units also stay in JS, where
 // the isolate's heap limit bounds them.
 import { URL, URLSearchParams } from 'whatwg-url';
 import usm from 'whatwg-url/lib/url-state-machine.js';
@@ -58,7 +59,8 @@ usm.basicURLParse = function basicURLParse(input, options) {
   if (parts === null) return null;
   const [scheme, username, password, host, hostKind, port, pathname, query, fragment] = parts;
   const path = pathOf(pathname, host);
-  if ((host !== null && host.includes('xn--')) || (typeof path === 'string' && path.includes(' '))) {
+  if ((host !== null && host.includes('xn--')) || (typeof path === 'string' && path.includes(' ')) ||
+      pathname.includes('^')) {
     return referenceParse(input, options);
   }
   return { scheme, username, password, host: hostOf(host, hostKind), port, path, query, fragment };
