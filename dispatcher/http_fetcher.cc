@@ -13,8 +13,8 @@
 #include <cstring>
 #include <unordered_map>
 
-#include "common/ascii.h"
 #include "common/log.h"
+#include "dispatcher/header_list.h"
 #include "dispatcher/fetch_target.h"
 
 namespace agentgate {
@@ -353,11 +353,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       OutboundResponse out;
       out.status = status;
       out.status_text = std::string(response.reason());
-      for (const auto& field : response) {
-        std::string name(field.name_string());
-        lower_ascii(name);
-        out.headers.emplace_back(std::move(name), std::string(field.value()));
-      }
+      out.headers = lowered_header_list(response);
       out.body = std::move(response.body());
       co_return out;
     }

@@ -11,8 +11,8 @@
 #include <tuple>
 #include <unordered_map>
 
-#include "common/ascii.h"
 #include "common/log.h"
+#include "dispatcher/header_list.h"
 
 namespace agentgate {
 
@@ -83,12 +83,7 @@ IncomingRequest to_incoming(http::request<http::string_body>& request) {
   incoming.method = std::string(request.method_string());
   incoming.target = std::string(request.target());
   incoming.host = std::string(request[http::field::host]);
-  incoming.headers.reserve(16);
-  for (const auto& field : request) {
-    std::string name(field.name_string());
-    lower_ascii(name);
-    incoming.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
+  incoming.headers = lowered_header_list(request);
   incoming.body = std::move(request.body());
   return incoming;
 }
