@@ -16,6 +16,8 @@
 #                  pre-written sessions from ctx.kv (random per request)
 #        w4        POST that signs in: writes a new session (8 h TTL) to ctx.kv
 #                  and sets its cookie (one durable write per request)
+#        deno-kv   w3 on Deno (bench/deno/sessions.js, Deno KV on SQLite), reported
+#                  against deno's hello of the same run: the class comparison
 #      and fetch: a handler that makes one outbound fetch() per request to a
 #      bare_server on loopback (admitted with --egress-allow) and relays its body.
 #      and url: hello with the name read from the request's own query string
@@ -39,7 +41,7 @@
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
 #   BENCH_WRK_THREADS  wrk threads                         (default 2)
-#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch url deno policy")
+#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch url deno deno-kv policy")
 #   BENCH_POLICY_ROUNDS  interleaved rounds of the policy A/B (default 10)
 #   BENCH_SESSIONS     sessions written before w3          (default 10000)
 #   BENCH_COLD_RUNS    cold-start repetitions              (default 5; 0 = skip)
@@ -62,7 +64,7 @@ BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
-BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch url deno policy}
+BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch url deno deno-kv policy}
 BENCH_POLICY_ROUNDS=${BENCH_POLICY_ROUNDS:-10}
 BENCH_SESSIONS=${BENCH_SESSIONS:-10000}
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-5}
@@ -333,21 +335,27 @@ start_url() {
 # The session workload runs on agentgate too, with the sessions agent.
 SESSION_COOKIE=""
 
-start_w3() {
-  local i step=1000 from to
-  start_agentgate w3
+# seed_sessions NAME BASE_URL: writes the w3 data set through the server's seed route, then points
+# wrk's session_read.lua at BASE_URL's read route.
+seed_sessions() {
+  local name=$1 base=$2 step=1000 from to
   SESSION_COOKIE="agt_${SESSIONS_ID}_sid"
-  log "w3: writing $BENCH_SESSIONS sessions"
+  log "$name: writing $BENCH_SESSIONS sessions"
   for ((from = 0; from < BENCH_SESSIONS; from += step)); do
     to=$((from + step < BENCH_SESSIONS ? from + step : BENCH_SESSIONS))
     curl -sS --max-time 60 -o "$RESULTS/seed.json" -X POST \
-      "$AGENTGATE_BASE/agents/$SESSIONS_ID/seed/?from=$from&to=$to" || die "w3: seeding sessions failed"
-    grep -q "\"written\":$((to - from))" "$RESULTS/seed.json" || die "w3: seeding answered $(head -c 300 "$RESULTS/seed.json")"
+      "$base/agents/$SESSIONS_ID/seed/?from=$from&to=$to" || die "$name: seeding sessions failed"
+    grep -q "\"written\":$((to - from))" "$RESULTS/seed.json" || die "$name: seeding answered $(head -c 300 "$RESULTS/seed.json")"
   done
   export SESSION_COOKIE SESSION_COUNT=$BENCH_SESSIONS
   WRK_SCRIPT=$BENCH_DIR/wrk/session_read.lua
   TARGET_CHECK=session_read
-  TARGET_URL="$AGENTGATE_BASE/agents/$SESSIONS_ID/read/"
+  TARGET_URL="$base/agents/$SESSIONS_ID/read/"
+}
+
+start_w3() {
+  start_agentgate w3
+  seed_sessions w3 "$AGENTGATE_BASE"
 }
 
 start_w4() {
@@ -393,6 +401,23 @@ start_deno() {
     port=$REPLY
   done
   TARGET_URL="http://127.0.0.1:$port/agents/$HELLO_ID/hello/"
+}
+
+# deno-kv: w3 on Deno, the sessions in Deno KV (one SQLite file shared by the processes).
+start_deno-kv() {
+  local i port pid store=$RESULTS/deno-kv-data
+  rm -rf "$store" && mkdir -p "$store"
+  TARGET_PIDS=()
+  for ((i = 0; i < BENCH_WORKERS; i++)); do
+    start_bg "$RESULTS/deno-kv-$i.log" "$DENO" run --allow-net --allow-read --allow-write --allow-env \
+      --unstable-kv --unstable-net "$BENCH_DIR/deno/sessions.js" "${port:-0}" "$SESSIONS_ID" "$store/kv.sqlite" --reuse-port
+    pid=$REPLY
+    TARGET_PIDS+=("$pid")
+    wait_listening "$pid" "$RESULTS/deno-kv-$i.log"
+    [[ -z ${port:-} || $REPLY == "$port" ]] || die "deno-kv process $i bound port $REPLY, expected $port"
+    port=$REPLY
+  done
+  seed_sessions deno-kv "http://127.0.0.1:$port"
 }
 
 # ---------------------------------------------------------------- wrk
@@ -655,7 +680,7 @@ write_report() {
     for conns in $BENCH_CONNECTIONS; do
       bare=${RPS[bare,$conns]:-}
       for name in "${RAN_TARGETS[@]}"; do
-        [[ $name == w3 || $name == w4 || $name == fetch || $name == url ]] && continue
+        [[ $name == w3 || $name == w4 || $name == fetch || $name == url || $name == deno-kv ]] && continue
         printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
           "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
           "$(ratio "${RPS[$name,$conns]}" "$bare")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
@@ -691,6 +716,25 @@ write_report() {
       for conns in $BENCH_CONNECTIONS; do
         for name in w3 w4; do hello_ratio_row "$name" "$conns"; done
       done
+      if [[ -n ${RSS_MIB[deno-kv]:-} ]]; then
+        echo
+        echo "The same read on Deno, for comparison: **deno-kv** is \`bench/deno/sessions.js\` ($BENCH_WORKERS processes, as"
+        echo "for deno), the same $BENCH_SESSIONS sessions in Deno KV (SQLite) read with \`kv.get\`, the same cookie parsing and"
+        echo "greeting. Its ratio is against **deno**'s hello of this run; agentgate's w3 row is repeated beside it."
+        echo
+        echo "| workload | connections | req/s | p99 | ratio vs the same runtime's hello | errors | RSS after (MiB) |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        for conns in $BENCH_CONNECTIONS; do
+          for name in w3 deno-kv; do
+            [[ -n ${RPS[$name,$conns]:-} ]] || continue
+            local hello=agentgate
+            [[ $name == deno-kv ]] && hello=deno
+            printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
+              "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
+              "$(ratio "${RPS[$name,$conns]}" "${RPS[$hello,$conns]:-}")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
+          done
+        done
+      fi
     fi
     if [[ -n ${RSS_MIB[fetch]:-} ]]; then
       echo
@@ -830,11 +874,11 @@ main() {
   [[ $BENCH_WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS must be a positive integer"
   for name in $BENCH_TARGETS; do
     case $name in
-      bare | agentgate | w3 | w4 | fetch | url | deno | policy) ;;
-      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch url deno policy)" ;;
+      bare | agentgate | w3 | w4 | fetch | url | deno | deno-kv | policy) ;;
+      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch url deno deno-kv policy)" ;;
     esac
   done
-  if [[ " $BENCH_TARGETS " == *" deno "* ]]; then ensure_deno; fi
+  if [[ " $BENCH_TARGETS " == *" deno "* || " $BENCH_TARGETS " == *" deno-kv "* ]]; then ensure_deno; fi
   HELLO_ID=$(node -p "require('$HELLO_DIR/agent.json').id")
   SESSIONS_ID=$(node -p "require('$SESSIONS_DIR/agent.json').id")
   FETCH_ID=$(node -p "require('$BENCH_DIR/agents/fetch/agent.json').id")

@@ -3,6 +3,9 @@
 //   GET  /read/        (W3) reads the session named by the cookie; 401 without a valid one
 //   POST /write/       (W4) creates a session with an 8 h TTL and sets its cookie
 //   POST /seed/?from=A&to=B  writes sessions bench-session-A .. B-1 (the W3 data set)
+// and, to take the read apart step by step (bench/handler_cost):
+//   GET  /greet/       the same greeting with no cookie and no kv: the hello of this agent
+//   GET  /cookie/      finds the session id in the cookie, greets it, reads nothing
 const cookieName = (ctx) => `agt_${ctx.auth.agentId}_sid`;
 
 const sessionId = (ctx) => {
@@ -26,6 +29,8 @@ export default async function handler(ctx) {
     if (!session) return { status: 401, body: 'no session\n' };
     return { headers: { 'content-type': 'text/plain' }, body: `Hello, ${session.user}!\n` };
   }
+  if (fn === 'greet') return { headers: { 'content-type': 'text/plain' }, body: 'Hello, user-1!\n' };
+  if (fn === 'cookie') return { headers: { 'content-type': 'text/plain' }, body: `Hello, ${sessionId(ctx)}!\n` };
   if (fn === 'write') {
     const id = crypto.randomUUID();
     await ctx.kv.put({ user_id: self, key: sessionKey(id), value: newSession(`user-${id.slice(0, 8)}`), ttlSeconds: 8 * 3600 });
