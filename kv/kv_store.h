@@ -78,6 +78,9 @@ class KvStore {
   // returns. A write's callback runs once the write is durable. Expired values read as absent.
   // Errors have code KV_UNAVAILABLE.
   virtual void get(KvKey key, Callback<std::optional<KvValue>> done) = 0;
+  // The same read, answered at once by a store that never has to wait for it (the embedded one: a
+  // memtable or cache lookup costs less than handing a callback around). nullopt: ask get().
+  virtual std::optional<Result<std::optional<KvValue>>> get_now(const KvKey&) { return std::nullopt; }
   virtual void list(KvListQuery query, Callback<KvPage> done) = 0;
   virtual void put(KvKey key, KvValue value, Callback<Ok> done) = 0;
   // Done with true when a live value existed.

@@ -41,18 +41,21 @@ uint64_t RocksKvStore::commits() const {
   return commits_;
 }
 
-void RocksKvStore::get(KvKey key, Callback<std::optional<KvValue>> done) {
+std::optional<Result<std::optional<KvValue>>> RocksKvStore::get_now(const KvKey& key) {
+  using Answer = Result<std::optional<KvValue>>;
   static const rocksdb::ReadOptions kPointRead;  // built once: a ReadOptions is some twenty fields
   rocksdb::PinnableSlice stored;  // points into the memtable or block cache: one copy, in decode_value
   auto status = db_.db().Get(kPointRead, &db_.kv_family(),
                              slice(kv_encoding::encode_key(key.agent_id, key.user_id, key.key)), &stored);
-  if (status.IsNotFound()) return done(std::optional<KvValue>());
-  if (!status.ok()) return done(unavailable("read", status));
+  if (status.IsNotFound()) return Answer(std::optional<KvValue>());
+  if (!status.ok()) return Answer(unavailable("read", status));
   auto value = kv_encoding::decode_value(stored.ToStringView());
-  if (!value) return done(storage_error("read", "undecodable kv value"));
-  if (kv_encoding::expired(value->expires_at_ms, clock_())) return done(std::optional<KvValue>());
-  done(std::move(value));
+  if (!value) return Answer(storage_error("read", "undecodable kv value"));
+  if (kv_encoding::expired(value->expires_at_ms, clock_())) return Answer(std::optional<KvValue>());
+  return Answer(std::move(value));
 }
+
+void RocksKvStore::get(KvKey key, Callback<std::optional<KvValue>> done) { done(std::move(*get_now(key))); }
 
 void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
   std::string bound = kv_encoding::encode_key(query.agent_id, query.user_id, query.prefix);

@@ -27,6 +27,7 @@ class RocksKvStore final : public KvStore {
   RocksKvStore& operator=(const RocksKvStore&) = delete;
 
   void get(KvKey key, Callback<std::optional<KvValue>> done) override;
+  std::optional<Result<std::optional<KvValue>>> get_now(const KvKey& key) override;
   void list(KvListQuery query, Callback<KvPage> done) override;
   void put(KvKey key, KvValue value, Callback<Ok> done) override;
   void remove(KvKey key, Callback<bool> done) override;

@@ -207,6 +207,26 @@ HostResult host_result(Build<T> build, Result<T> result) {
   };
 }
 
+// Returns to JS a promise already settled with `result`'s value (or rejected with what it throws).
+void return_settled(v8::Isolate* isolate, const FunctionCallbackInfo<Value>& args, const HostResult& result) {
+  Local<v8::Context> context = isolate->GetCurrentContext();
+  Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
+  v8::TryCatch try_catch(isolate);
+  Local<Value> value;
+  if (result(isolate, context).ToLocal(&value)) {
+    std::ignore = resolver->Resolve(context, value);
+  } else if (try_catch.HasTerminated()) {
+    try_catch.ReThrow();
+    return;
+  } else if (try_catch.HasCaught()) {
+    Local<Value> error = try_catch.Exception();
+    try_catch.Reset();
+    std::ignore = resolver->Reject(context, error);
+  }
+  args.GetReturnValue().Set(resolver->GetPromise());
+}
+
 // Carries one store call's result to JS. RocksDB reads answer during the call: then the promise is
 // made already settled, with no bookkeeping. Otherwise (writes, or a store that answers later) the
 // result travels through a HostPromise, settled on the isolate's thread.
@@ -224,7 +244,7 @@ class Delivery final : public std::enable_shared_from_this<Delivery<T>> {
     std::unique_lock lock(mutex_);
     if (early_) {
       lock.unlock();
-      settle_now(call.isolate, args);
+      return_settled(call.isolate, args, host_result(build_, std::move(*early_)));
       return;
     }
     auto promise = IsolateHost::of(call.isolate)->new_host_promise(call.invocation);
@@ -245,25 +265,6 @@ class Delivery final : public std::enable_shared_from_this<Delivery<T>> {
     auto settle = std::move(settle_later_);
     lock.unlock();
     if (settle) settle(host_result(build_, std::move(result)));
-  }
-
-  void settle_now(v8::Isolate* isolate, const FunctionCallbackInfo<Value>& args) {
-    Local<v8::Context> context = isolate->GetCurrentContext();
-    Local<v8::Promise::Resolver> resolver;
-    if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return;
-    v8::TryCatch try_catch(isolate);
-    Local<Value> value;
-    if (host_result(build_, std::move(*early_))(isolate, context).ToLocal(&value)) {
-      std::ignore = resolver->Resolve(context, value);
-    } else if (try_catch.HasTerminated()) {
-      try_catch.ReThrow();
-      return;
-    } else if (try_catch.HasCaught()) {
-      Local<Value> error = try_catch.Exception();
-      try_catch.Reset();
-      std::ignore = resolver->Reject(context, error);
-    }
-    args.GetReturnValue().Set(resolver->GetPromise());
   }
 
   Build<T> build_;
@@ -318,6 +319,12 @@ void kv_read_one(const FunctionCallbackInfo<Value>& args) {
   if (!call) return;
   KvKey key;
   if (auto error = read_key(*call, args[1], args[2], args[3], key)) return throw_error(call->isolate, *error);
+  if (kOperation == KvOperation::kGet) {
+    // The request path's common case: an embedded store answers now, with no callback to carry.
+    if (auto answer = call->kv.store->get_now(key)) {
+      return return_settled(call->isolate, args, host_result(stored_value, std::move(*answer)));
+    }
+  }
   deliver<std::optional<KvValue>>(*call, args, stored_value, [&](auto done) {
     if (kOperation == KvOperation::kGet) {
       call->kv.store->get(std::move(key), std::move(done));

@@ -100,6 +100,21 @@ TEST_F(KvRocksOperations, GetReturnsWhatWasPut) {
   EXPECT_EQ(get(key_of("session")), "\\x00payload\\xff until " + std::to_string(now() + 5000));
 }
 
+// The synchronous read the binding uses on the request path: RocksDB always answers it, the same as get().
+TEST_F(KvRocksOperations, GetNowAnswersAtOnceWhatGetAnswers) {
+  put(key_of("session"), "payload", now() + 5000);
+  auto present = kv().get_now(key_of("session"));
+  ASSERT_TRUE(present.has_value());
+  EXPECT_EQ(text_of(*present), "payload until " + std::to_string(now() + 5000));
+  EXPECT_EQ(text_of(*present), get(key_of("session")));
+  auto missing = kv().get_now(key_of("nothing"));
+  ASSERT_TRUE(missing.has_value());
+  EXPECT_EQ(text_of(*missing), "absent");
+  auto other_user = kv().get_now(key_of("session", "user-2"));
+  ASSERT_TRUE(other_user.has_value());
+  EXPECT_EQ(text_of(*other_user), "absent");
+}
+
 TEST_F(KvRocksOperations, PutReplacesTheValue) {
   put(key_of("k"), "first", now() + 5000);
   put(key_of("k"), "second");
@@ -167,6 +182,14 @@ TEST_F(KvRocksTtl, GetOfAnExpiredValueIsAbsent) {
   put(key_of("k"), "v", now() + 1000);
   clock_.advance_ms(1000);
   EXPECT_EQ(get(key_of("k")), "absent");
+}
+
+TEST_F(KvRocksTtl, GetNowOfAnExpiredValueIsAbsent) {
+  put(key_of("k"), "v", now() + 1000);
+  clock_.advance_ms(1000);
+  auto read = kv().get_now(key_of("k"));
+  ASSERT_TRUE(read.has_value());
+  EXPECT_EQ(text_of(*read), "absent");
 }
 
 TEST_F(KvRocksTtl, TakeOfAnExpiredValueIsAbsent) {
