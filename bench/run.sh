@@ -388,36 +388,36 @@ check_session_write() {
 # Deno runs JS on one thread per process, so "N workers" for Deno means N
 # processes sharing one port through SO_REUSEPORT (what `deno serve --parallel`
 # does internally). The first binds an ephemeral port, the rest join it.
-start_deno() {
-  local i port pid
+# start_deno_processes LABEL SCRIPT [ARG...]: runs `deno run DENO_FLAGS SCRIPT PORT ARG... --reuse-port`
+# BENCH_WORKERS times; sets TARGET_PIDS, and REPLY to the shared port.
+start_deno_processes() {
+  local label=$1 script=$2 i port pid
+  shift 2
   TARGET_PIDS=()
   for ((i = 0; i < BENCH_WORKERS; i++)); do
-    start_bg "$RESULTS/deno-$i.log" "$DENO" run --allow-net --allow-env --unstable-net \
-      "$BENCH_DIR/deno/hello.js" "${port:-0}" --reuse-port
+    start_bg "$RESULTS/$label-$i.log" "$DENO" run "${DENO_FLAGS[@]}" "$script" "${port:-0}" "$@" --reuse-port
     pid=$REPLY
     TARGET_PIDS+=("$pid")
-    wait_listening "$pid" "$RESULTS/deno-$i.log"
-    [[ -z ${port:-} || $REPLY == "$port" ]] || die "deno process $i bound port $REPLY, expected $port"
+    wait_listening "$pid" "$RESULTS/$label-$i.log"
+    [[ -z ${port:-} || $REPLY == "$port" ]] || die "$label process $i bound port $REPLY, expected $port"
     port=$REPLY
   done
-  TARGET_URL="http://127.0.0.1:$port/agents/$HELLO_ID/hello/"
+  REPLY=$port
+}
+
+start_deno() {
+  DENO_FLAGS=(--allow-net --allow-env --unstable-net)
+  start_deno_processes deno "$BENCH_DIR/deno/hello.js"
+  TARGET_URL="http://127.0.0.1:$REPLY/agents/$HELLO_ID/hello/"
 }
 
 # deno-kv: w3 on Deno, the sessions in Deno KV (one SQLite file shared by the processes).
 start_deno-kv() {
-  local i port pid store=$RESULTS/deno-kv-data
+  local store=$RESULTS/deno-kv-data
   rm -rf "$store" && mkdir -p "$store"
-  TARGET_PIDS=()
-  for ((i = 0; i < BENCH_WORKERS; i++)); do
-    start_bg "$RESULTS/deno-kv-$i.log" "$DENO" run --allow-net --allow-read --allow-write --allow-env \
-      --unstable-kv --unstable-net "$BENCH_DIR/deno/sessions.js" "${port:-0}" "$SESSIONS_ID" "$store/kv.sqlite" --reuse-port
-    pid=$REPLY
-    TARGET_PIDS+=("$pid")
-    wait_listening "$pid" "$RESULTS/deno-kv-$i.log"
-    [[ -z ${port:-} || $REPLY == "$port" ]] || die "deno-kv process $i bound port $REPLY, expected $port"
-    port=$REPLY
-  done
-  seed_sessions deno-kv "http://127.0.0.1:$port"
+  DENO_FLAGS=(--allow-net --allow-read --allow-write --allow-env --unstable-kv --unstable-net)
+  start_deno_processes deno-kv "$BENCH_DIR/deno/sessions.js" "$SESSIONS_ID" "$store/kv.sqlite"
+  seed_sessions deno-kv "http://127.0.0.1:$REPLY"
 }
 
 # ---------------------------------------------------------------- wrk

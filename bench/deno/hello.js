@@ -12,6 +12,8 @@
 // Prints "deno listening on http://127.0.0.1:PORT" once bound (run.sh waits
 // for that line to learn the real port).
 
+import { serveBench } from './serve.js';
+
 const args = Deno.args.filter((a) => !a.startsWith('--'));
 const reusePort = Deno.args.includes('--reuse-port');
 const port = Number(args[0] ?? Deno.env.get('PORT') ?? 0);
@@ -22,18 +24,4 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
 
 const BODY = 'Hello, world!\n';
 
-Deno.serve(
-  {
-    hostname: '127.0.0.1',
-    port,
-    reusePort,
-    onListen({ hostname, port }) {
-      console.log(`deno listening on http://${hostname}:${port}`);
-    },
-  },
-  () => new Response(BODY, { status: 200, headers: { 'content-type': 'text/plain' } }),
-);
-
-// Exit promptly on SIGTERM (run.sh's cleanup) instead of Deno's default
-// graceful drain.
-Deno.addSignalListener('SIGTERM', () => Deno.exit(0));
+serveBench(port, reusePort, () => new Response(BODY, { status: 200, headers: { 'content-type': 'text/plain' } }));

@@ -11,6 +11,8 @@
 // Several processes may share one KV_PATH (SQLite) and, with --reuse-port, one port: the same
 // worker count as the other targets. Prints "deno listening on http://127.0.0.1:PORT" once bound.
 
+import { serveBench } from './serve.js';
+
 const args = Deno.args.filter((a) => !a.startsWith('--'));
 const reusePort = Deno.args.includes('--reuse-port');
 const [portArg, agentId, kvPath] = args;
@@ -49,28 +51,16 @@ async function seed(url) {
   return Response.json({ written: to - from });
 }
 
-Deno.serve(
-  {
-    hostname: '127.0.0.1',
-    port,
-    reusePort,
-    onListen({ hostname, port }) {
-      console.log(`deno listening on http://${hostname}:${port}`);
-    },
-  },
-  async (request) => {
-    // The read path is recognised without parsing a URL: agentgate routes natively, so its
-    // handler parses none either.
-    if (request.method === 'GET' && request.url.endsWith(`${base}/read/`)) {
-      const id = sessionId(request);
-      const session = id && (await kv.get(['session', id])).value;
-      if (!session) return new Response('no session\n', { status: 401 });
-      return new Response(`Hello, ${session.user}!\n`, { headers: { 'content-type': 'text/plain' } });
-    }
-    const url = new URL(request.url);
-    if (url.pathname === `${base}/seed/` && request.method === 'POST') return seed(url);
-    return new Response('not found\n', { status: 404 });
-  },
-);
-
-Deno.addSignalListener('SIGTERM', () => Deno.exit(0));
+serveBench(port, reusePort, async (request) => {
+  // The read path is recognised without parsing a URL: agentgate routes natively, so its
+  // handler parses none either.
+  if (request.method === 'GET' && request.url.endsWith(`${base}/read/`)) {
+    const id = sessionId(request);
+    const session = id && (await kv.get(['session', id])).value;
+    if (!session) return new Response('no session\n', { status: 401 });
+    return new Response(`Hello, ${session.user}!\n`, { headers: { 'content-type': 'text/plain' } });
+  }
+  const url = new URL(request.url);
+  if (url.pathname === `${base}/seed/` && request.method === 'POST') return seed(url);
+  return new Response('not found\n', { status: 404 });
+});
