@@ -67,12 +67,13 @@ struct Target {
   std::string cookie_name;
 };
 
-HandlerRequest request_for(const AgentSpec& agent, const std::string& function, const std::string& query) {
+HandlerRequest request_for(const AgentSpec& agent, size_t function_index, const std::string& query) {
+  const FunctionSpec& function = agent.functions[function_index];
   HandlerRequest request;
   request.request_id = "bench";
-  request.method = function == "seed" || function == "write" ? "POST" : "GET";
+  request.method = (function.methods & kGet) ? "GET" : "POST";
   request.origin = "http://127.0.0.1:8080";
-  request.url = request.origin + "/agents/" + agent.id + "/" + function + "/" + query;
+  request.url = request.origin + "/agents/" + agent.id + "/" + function.name + "/" + query;
   request.headers = {{"host", "127.0.0.1:8080"}, {"user-agent", "wrk"}};
   return request;
 }
@@ -118,7 +119,7 @@ int run(int argc, char** argv) {
     if (!seed_index || count < 1) return std::fprintf(stderr, "bad seed %s\n", argv[2]), 2;
     for (int from = 0; from < count; from += 250) {
       auto query = "?from=" + std::to_string(from) + "&to=" + std::to_string(std::min(count, from + 250));
-      auto outcome = invoke(*seed_index, request_for(*agent, seed.substr(0, colon), query));
+      auto outcome = invoke(*seed_index, request_for(*agent, *seed_index, query));
       if (outcome.status != InvokeStatus::kOk) return std::fprintf(stderr, "seed failed: %s\n", outcome.detail.c_str()), 1;
     }
 
@@ -144,7 +145,7 @@ int run(int argc, char** argv) {
         std::vector<HandlerRequest> requests;
         requests.reserve(kPerRound);
         for (int i = 0; i < kPerRound; ++i) {
-          HandlerRequest request = request_for(*agent, targets[t].name, "");
+          HandlerRequest request = request_for(*agent, targets[t].function_index, "");
           if (!targets[t].cookie_name.empty()) {
             request.headers.emplace_back("cookie", targets[t].cookie_name + "=bench-session-" +
                                                        std::to_string(session(pick)));

@@ -227,8 +227,8 @@ void return_settled(v8::Isolate* isolate, const FunctionCallbackInfo<Value>& arg
   args.GetReturnValue().Set(resolver->GetPromise());
 }
 
-// Carries one store call's result to JS. RocksDB reads answer during the call: then the promise is
-// made already settled, with no bookkeeping. Otherwise (writes, or a store that answers later) the
+// Carries one store call's result to JS. A store call that answers during the call (a RocksDB list)
+// gets its promise made already settled, with no bookkeeping. Otherwise (writes, or a store that answers later) the
 // result travels through a HostPromise, settled on the isolate's thread.
 template <class T>
 class Delivery final : public std::enable_shared_from_this<Delivery<T>> {
@@ -319,7 +319,7 @@ void kv_read_one(const FunctionCallbackInfo<Value>& args) {
   if (!call) return;
   KvKey key;
   if (auto error = read_key(*call, args[1], args[2], args[3], key)) return throw_error(call->isolate, *error);
-  if (kOperation == KvOperation::kGet) {
+  if constexpr (kOperation == KvOperation::kGet) {
     // The request path's common case: an embedded store answers now, with no callback to carry.
     if (auto answer = call->kv.store->get_now(key)) {
       return return_settled(call->isolate, args, host_result(stored_value, std::move(*answer)));
