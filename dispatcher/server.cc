@@ -286,6 +286,7 @@ class Worker {
         reply = std::move(ready);
         if (waiting) reply_signal.cancel();
       });
+      bool answered_at_once = reply.has_value();
       waiting = true;
       while (!reply) co_await reply_signal.async_wait(kUseTaskTuple);
       if (reply->stream) {
@@ -294,6 +295,12 @@ class Worker {
         state.streaming = nullptr;
         break;
       }
+      // Answer in phases: the post queues this write behind the handlers of every request that is
+      // already ready, so handlers run back to back on warm caches, and so do the kernel's sends,
+      // instead of each send's network stack evicting V8 between two handlers. A reply that came
+      // later is already in such a phase (the replies of one kv commit arrive together).
+      // Measured in docs/performance.md, "Answering in phases".
+      if (answered_at_once) co_await asio::post(io_, asio::use_awaitable_t<Executor>{});
       keep_alive = keep_alive && !draining_;
       bool written = co_await write_reply(stream, std::move(*reply), version, keep_alive, head);
       state.busy = false;
