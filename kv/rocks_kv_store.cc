@@ -1,6 +1,7 @@
 #include "kv/rocks_kv_store.h"
 
 #include <rocksdb/db.h>
+#include <rocksdb/perf_level.h>
 #include <rocksdb/write_batch.h>
 
 #include <algorithm>
@@ -19,6 +20,14 @@ constexpr size_t kExpiredScanFactor = 16;
 rocksdb::Slice slice(std::string_view text) { return rocksdb::Slice(text.data(), text.size()); }
 
 Error unavailable(std::string_view what, const rocksdb::Status& status) { return storage_error(what, status.ToString()); }
+
+// RocksDB counts every operation in a per-thread perf context by default, which we never read;
+// each count is a call through the shared library's dynamic TLS. Off for each thread that calls
+// in (measured in-process: about 0.3 us of a session read's 12 us).
+void stop_perf_counting_on_this_thread() {
+  static thread_local bool stopped = (rocksdb::SetPerfLevel(rocksdb::PerfLevel::kDisable), true);
+  (void)stopped;
+}
 
 }  // namespace
 
@@ -44,6 +53,7 @@ uint64_t RocksKvStore::commits() const {
 std::optional<Result<std::optional<KvValue>>> RocksKvStore::get_now(const KvKey& key) {
   using Answer = Result<std::optional<KvValue>>;
   static const rocksdb::ReadOptions kPointRead;  // built once: a ReadOptions is some twenty fields
+  stop_perf_counting_on_this_thread();
   rocksdb::PinnableSlice stored;  // points into the memtable or block cache: one copy, in decode_value
   auto status = db_.db().Get(kPointRead, &db_.kv_family(),
                              slice(kv_encoding::encode_key(key.agent_id, key.user_id, key.key)), &stored);
@@ -67,6 +77,7 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
 
   KvPage page;
   size_t page_bytes = 0;
+  stop_perf_counting_on_this_thread();
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(rocksdb::ReadOptions(), &db_.kv_family()));
   it->Seek(slice(start));
   if (query.start_after && it->Valid() && it->key() == slice(start)) it->Next();
@@ -137,6 +148,7 @@ void RocksKvStore::enqueue(Mutation mutation) {
 }
 
 void RocksKvStore::writer_loop() {
+  stop_perf_counting_on_this_thread();
   std::vector<Mutation> batch;
   for (;;) {
     {
