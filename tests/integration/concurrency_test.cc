@@ -74,6 +74,53 @@ TEST(Concurrency, ManyAwaitingRequestsToOneAgentAllComplete) {
   }
 }
 
+// The worker answers in phases (a reply ready at once is written after the other ready requests'
+// handlers ran): however the writes are deferred, each connection gets its own answers, in order,
+// for requests pipelined in one write, some answered at once and some after an await.
+TEST(Concurrency, PipelinedRequestsOnManyConnectionsAreAnsweredInOrder) {
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data", {"--workers", "1"});
+  ASSERT_TRUE(server.started()) << server.log();
+  constexpr const char* kEcho = R"JS(
+export default async (ctx) => {
+  const query = new URL(ctx.request.url).searchParams;
+  if (query.has('wait')) await new Promise(resolve => setTimeout(resolve, 1));
+  return { body: `[${query.get('n')}]` };
+};
+)JS";
+  ASSERT_EQ(server.deploy(one_function_bundle(kId, "echo", kEcho)).status, 201);
+
+  constexpr int kConnections = 8;
+  constexpr int kRequestsEach = 25;
+  std::vector<std::future<RawReply>> replies;
+  for (int connection = 0; connection < kConnections; ++connection) {
+    std::string pipelined;
+    for (int i = 0; i < kRequestsEach; ++i) {
+      bool last = i + 1 == kRequestsEach;
+      pipelined += "GET " + kUrl + "?n=" + std::to_string(connection) + "-" + std::to_string(i) +
+                   (i % 3 == 0 ? "&wait=1" : "") + " HTTP/1.1\r\nHost: localhost\r\n" +
+                   (last ? "Connection: close\r\n" : "") + "\r\n";
+    }
+    replies.push_back(std::async(std::launch::async, [&server, pipelined] {
+      return raw_exchange_until_close(server.port(), pipelined, std::chrono::seconds(20));
+    }));
+  }
+  for (int connection = 0; connection < kConnections; ++connection) {
+    RawReply reply = replies[connection].get();
+    EXPECT_TRUE(reply.closed_by_server) << "connection " << connection;
+    std::string expected;
+    std::string seen;
+    for (int i = 0; i < kRequestsEach; ++i) expected += "[" + std::to_string(connection) + "-" + std::to_string(i) + "]";
+    for (size_t at = reply.bytes.find("\r\n\r\n["); at != std::string::npos; at = reply.bytes.find("\r\n\r\n[", at + 4)) {
+      seen += reply.bytes.substr(at + 4, reply.bytes.find(']', at) - at - 3);
+    }
+    EXPECT_EQ(seen, expected) << "connection " << connection;
+    size_t oks = 0;
+    for (size_t at = reply.bytes.find("HTTP/1.1 200 OK\r\n"); at != std::string::npos; at = reply.bytes.find("HTTP/1.1 200 OK\r\n", at + 1)) ++oks;
+    EXPECT_EQ(oks, static_cast<size_t>(kRequestsEach)) << "connection " << connection;
+  }
+}
+
 TEST(Concurrency, RedeploysDuringLoadServeOnlyWholeVersions) {
   TempDir dir;
   ServerProcess server(dir.path() + "/data");
