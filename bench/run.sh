@@ -746,8 +746,7 @@ write_report() {
           for name in w3 deno-kv; do
             [[ -n ${RPS[$name,$conns]:-} ]] || continue
             local hello
-            hello=$(hello_beside "$name" "$conns")
-            [[ $name == deno-kv ]] && hello=${RPS[deno,$conns]:-}
+            if [[ $name == deno-kv ]]; then hello=${RPS[deno,$conns]:-}; else hello=$(hello_beside "$name" "$conns"); fi
             printf '| %s | %s | %s | %s ms | %s | %s | %s | %s |\n' "$name" "$conns" \
               "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" "$(fmt "$hello" '%.0f')" \
               "$(ratio "${RPS[$name,$conns]}" "$hello")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
