@@ -11,7 +11,7 @@
 #      Every server gets the same number of workers; ratios are taken within
 #      the same run, so they mean something even when absolute numbers drift.
 #      and the session workload (ctx.kv, bench/agents/sessions), reported beside
-#      agentgate's hello measured on the same server right after each row (so too fetch and url):
+#      agentgate's hello measured on the same server, interleaved with each row (so too fetch and url):
 #        w3        GET with a session cookie: reads one of BENCH_SESSIONS
 #                  pre-written sessions from ctx.kv (random per request)
 #        w4        POST that signs in: writes a new session (8 h TTL) to ctx.kv
@@ -37,6 +37,7 @@
 #
 # Settings (environment):
 #   BENCH_DURATION     wrk duration per measurement        (default 10s)
+#   BENCH_SLICES       slices a workload row and its hello alternate in (default 5)
 #   BENCH_WARMUP       wrk warm-up per target, discarded   (default 3s)
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
@@ -60,6 +61,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
 
 BENCH_DURATION=${BENCH_DURATION:-10s}
+BENCH_SLICES=${BENCH_SLICES:-5}
 BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
@@ -425,21 +427,39 @@ start_deno-kv() {
 
 # ---------------------------------------------------------------- wrk
 
-# run_wrk NAME CONNECTIONS DURATION URL OUTFILE: with the Lua script in
-# WRK_SCRIPT when the target set one (w3, w4).
+# run_wrk NAME CONNECTIONS DURATION URL OUTFILE [GRIDFILE]: with the Lua script in WRK_SCRIPT when
+# the target set one (w3, w4). With GRIDFILE, wrk also writes its latency distribution there
+# (wrk/latency_grid.lua, appended to the script), for merge_p99.
 run_wrk() {
-  local name=$1 conns=$2 dur=$3 url=$4 out=$5 threads=$BENCH_WRK_THREADS script=()
-  if [[ -n ${WRK_SCRIPT:-} ]]; then script=(-s "$WRK_SCRIPT"); fi
+  local name=$1 conns=$2 dur=$3 url=$4 out=$5 grid=${6:-} threads=$BENCH_WRK_THREADS script=() combined
+  if [[ -n $grid ]]; then
+    combined=$out.lua
+    cat ${WRK_SCRIPT:+"$WRK_SCRIPT"} "$BENCH_DIR/wrk/latency_grid.lua" >"$combined"
+    script=(-s "$combined")
+  elif [[ -n ${WRK_SCRIPT:-} ]]; then
+    script=(-s "$WRK_SCRIPT")
+  fi
   ((threads <= conns)) || threads=$conns
   # wrk stops itself after DURATION; the outer timeout only guards against a
   # wedged wrk (e.g. a server that stops answering and hangs the close).
   # Run in the background and `wait`: bash runs the INT/TERM traps only
   # between commands, and `wait` is interruptible where a foreground child is not.
-  timeout --kill-after=5 $(($(to_seconds "$dur") + 30)) \
+  WRK_LATENCY_GRID=$grid timeout --kill-after=5 $(($(to_seconds "$dur") + 30)) \
     wrk -t "$threads" -c "$conns" -d "$dur" --timeout 5s --latency "${script[@]}" "$url" >"$out" 2>&1 &
   WRK_PID=$!
   wait "$WRK_PID" || die "$name: wrk failed (see $out)"
   WRK_PID=""
+}
+
+# merge_p99 GRIDFILE...: the p99 in ms of the requests of all these slices together: each slice's
+# quantile grid points weigh its request count / 1000; the merged p99 is where the weights, in
+# order of latency, reach 99% of the total.
+merge_p99() {
+  awk '
+    FNR == 1 { n = $2; total += n; next }
+    { print $2, n / 1000 }' "$@" | sort -g -k1,1 |
+    awk -v total="$(awk 'FNR == 1 { t += $2 } END { print t }' "$@")" '
+      { seen += $2; if (seen >= 0.99 * total * (1 - 1e-9)) { printf "%.3f\n", $1 / 1000; exit } }'  # 1e-9: sums of n/1000
 }
 
 # parse_wrk FILE: prints "REQ_PER_S P99_MS ERRORS" from wrk --latency output:
@@ -479,6 +499,10 @@ bench_target() {
   log "$name: warm-up $BENCH_WARMUP at $max_conns connections"
   run_wrk "$name" "$max_conns" "$BENCH_WARMUP" "$TARGET_URL" "$RESULTS/wrk-$name-warmup.txt"
   for conns in $BENCH_CONNECTIONS; do
+    if [[ -n $PAIRED_HELLO_URL ]]; then
+      measure_interleaved "$name" "$conns"
+      continue
+    fi
     out=$RESULTS/wrk-$name-c$conns.txt
     log "$name: $BENCH_DURATION at $conns connections"
     run_wrk "$name" "$conns" "$BENCH_DURATION" "$TARGET_URL" "$out"
@@ -486,18 +510,47 @@ bench_target() {
     read -r rps p99 errs <<<"$parsed"
     RPS[$name,$conns]=$rps P99[$name,$conns]=$p99 ERRS[$name,$conns]=$errs
     log "$name c=$conns: ${RPS[$name,$conns]} req/s, p99 ${P99[$name,$conns]} ms, errors ${ERRS[$name,$conns]}"
-    if [[ -n $PAIRED_HELLO_URL ]]; then
-      out=$RESULTS/wrk-$name-hello-c$conns.txt
-      WRK_SCRIPT="" run_wrk "$name-hello" "$conns" "$BENCH_DURATION" "$PAIRED_HELLO_URL" "$out"
-      parsed=$(parse_wrk "$out") || die "$name: cannot parse wrk output $out"
-      read -r rps p99 errs <<<"$parsed"
-      PAIRED_HELLO[$name,$conns]=$rps
-      log "$name c=$conns: hello beside it ${PAIRED_HELLO[$name,$conns]} req/s"
-    fi
   done
   RSS_MIB[$name]=$(kib_to_mib "$(rss_kib "${TARGET_PIDS[@]}")")
   stop_all
   RAN_TARGETS+=("$name")
+}
+
+# measure_interleaved NAME CONNECTIONS: the workload and the hello handler on the same server, in
+# BENCH_SLICES alternating slices each (BENCH_DURATION split between them), in ABBA order (W H, H W,
+# W H, ...). This VM's speed drifts by tens of percent within seconds; interleaving puts the same
+# drift into both, so their ratio holds still where two back-to-back runs did not. req/s is the mean
+# over the slices, p99 that of all the workload's requests (merge_p99), errors their sum.
+measure_interleaved() {
+  local name=$1 conns=$2 slices=$BENCH_SLICES seconds slice i order part out parsed rps p99 errs
+  local -A sum=() failed=()
+  local grids=()
+  seconds=$(to_seconds "$BENCH_DURATION")
+  ((slices >= 1 && seconds / slices >= 1)) || die "BENCH_SLICES=$slices does not divide BENCH_DURATION=$BENCH_DURATION into whole seconds"
+  slice="$((seconds / slices))s"
+  log "$name: $slices slices of $slice at $conns connections, interleaved with hello"
+  for ((i = 0; i < slices; i++)); do
+    if ((i % 2)); then order="hello $name"; else order="$name hello"; fi
+    for part in $order; do
+      if [[ $part == hello ]]; then
+        out=$RESULTS/wrk-$name-hello-c$conns-s$i.txt
+        WRK_SCRIPT="" run_wrk "$name-hello" "$conns" "$slice" "$PAIRED_HELLO_URL" "$out"
+      else
+        out=$RESULTS/wrk-$name-c$conns-s$i.txt
+        run_wrk "$name" "$conns" "$slice" "$TARGET_URL" "$out" "$out.grid"
+        grids+=("$out.grid")
+      fi
+      parsed=$(parse_wrk "$out") || die "$name: cannot parse wrk output $out"
+      read -r rps p99 errs <<<"$parsed"
+      sum[$part]=$(awk -v a="${sum[$part]:-0}" -v b="$rps" 'BEGIN { print a + b }')
+      failed[$part]=$((${failed[$part]:-0} + errs))
+    done
+  done
+  RPS[$name,$conns]=$(awk -v a="${sum[$name]}" -v n="$slices" 'BEGIN { printf "%.2f", a / n }')
+  P99[$name,$conns]=$(merge_p99 "${grids[@]}") ERRS[$name,$conns]=${failed[$name]}
+  PAIRED_HELLO[$name,$conns]=$(awk -v a="${sum[hello]}" -v n="$slices" 'BEGIN { printf "%.2f", a / n }')
+  log "$name c=$conns: ${RPS[$name,$conns]} req/s, p99 ${P99[$name,$conns]} ms, errors ${ERRS[$name,$conns]};" \
+    "hello beside it ${PAIRED_HELLO[$name,$conns]} req/s"
 }
 
 # ---------------------------------------------------------------- policy A/B
@@ -635,7 +688,7 @@ agentgate_extras() {
 
 # ---------------------------------------------------------------- report
 
-# hello_beside NAME CONNECTIONS: the hello req/s measured on NAME's server right after NAME's row
+# hello_beside NAME CONNECTIONS: the hello req/s measured on NAME's server interleaved with NAME's row
 # (agentgate's own hello row when there is none).
 hello_beside() { echo "${PAIRED_HELLO[$1,$2]:-${RPS[agentgate,$2]:-}}"; }
 
@@ -725,9 +778,11 @@ write_report() {
       echo "- **w4** (write): POST that signs in: \`ctx.kv.put\` of a new session with an 8 h TTL, acknowledged only once"
       echo "  synced to RocksDB's WAL (group commit), then \`Set-Cookie\`."
       echo
-      echo "Each row is followed by the hello handler on the same server, at the same connection count and for as long"
-      echo "(\"hello beside it\"); the ratio is against that measurement, so this machine's drift between targets"
-      echo "does not enter it (targets: w3 ≥ 0.80, w4 ≥ 0.50, p99 < 10 ms at 64)."
+      echo "Each row is measured together with the hello handler on the same server (\"hello beside it\"), at the same"
+      echo "connection count: $BENCH_SLICES slices of each, alternating in ABBA order, and the ratio is of their mean req/s."
+      echo "This machine's speed drifts by tens of percent within seconds; interleaving puts the same drift into both"
+      echo "sides of the ratio. p99 is over all the workload's requests, its slices' latency distributions merged"
+      echo "(targets: w3 ≥ 0.80, w4 ≥ 0.50, p99 < 10 ms at 64)."
       echo
       echo "| workload | connections | req/s | p99 | hello beside it (req/s) | ratio vs that hello | errors | RSS after (MiB) |"
       echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -764,7 +819,7 @@ write_report() {
       echo "Its handler parses two URLs per request (its own, then the upstream's in \`new Request\`; see docs/performance.md,"
       echo "URL parsing). With more connections than"
       echo "\`--fetch-max-in-flight\` allows (100 per worker), the excess fetches are refused: those requests get 500 and"
-      echo "count as errors. Ratios are against the hello handler measured on the same server right after each row."
+      echo "count as errors. Ratios are against the hello handler measured on the same server, interleaved with each row."
       echo
       echo "| workload | connections | req/s | p99 | hello beside it (req/s) | ratio vs that hello | errors | RSS after (MiB) |"
       echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
@@ -776,7 +831,7 @@ write_report() {
       echo
       echo "\`bench/agents/url\`: the hello response, with the name taken from"
       echo "\`new URL(ctx.request.url).searchParams.get('name')\`: what one URL and one URLSearchParams parse cost a"
-      echo "handler (docs/performance.md, URL parsing). Ratios are against the hello handler measured on the same server right after each row."
+      echo "handler (docs/performance.md, URL parsing). Ratios are against the hello handler measured on the same server, interleaved with each row."
       echo
       echo "| workload | connections | req/s | p99 | hello beside it (req/s) | ratio vs that hello | errors | RSS after (MiB) |"
       echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
