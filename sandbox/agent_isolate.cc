@@ -458,8 +458,10 @@ v8::MaybeLocal<Value> AgentIsolate::call_entry(Local<v8::Context> context, Invoc
       header_string(isolate_, request.request_id),
       header_string(isolate_, request.origin),
       v8::Number::New(isolate_, static_cast<double>(id)),
+      // ctx.auth.userId: the same signed-in visitor the kv "visitor" permission matches.
+      invocation.user_id ? Local<Value>(v8util::str(isolate_, *invocation.user_id)) : Local<Value>(v8::Null(isolate_)),
   };
-  return entries_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), 7, args);
+  return entries_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), static_cast<int>(std::size(args)), args);
 }
 
 std::unique_ptr<v8::BackingStore> AgentIsolate::new_backing_store(size_t length) {

@@ -52,7 +52,7 @@ class SecretsNamespace {
 }
 
 hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
-  (url, method, headerPairs, body, requestId, origin, invocation) => {
+  (url, method, headerPairs, body, requestId, origin, invocation, userId) => {
     const headers = {};
     for (let i = 0; i < headerPairs.length; i += 2) {
       const name = headerPairs[i];
@@ -68,7 +68,7 @@ hooks.functionEntry = (handler, agentId, agentSlug, functionName, basePath) =>
     }
     return handler(new HandlerContext(
       new HandlerRequest(url, method, headers, body, invocation),
-      { agentId, userId: null, user_id: null },
+      { agentId, userId, user_id: userId },
       { agentId, agentSlug, functionName, requestId, origin, basePath },
       invocation));
   };
