@@ -379,6 +379,51 @@ TEST_F(KvHandlersTest, LimitsAreCountedInUtf8BytesAndSerializedValueBytes) {
   EXPECT_TRUE(get(kAgentA, std::string(512, 'k')).is_int64());
 }
 
+// The operator's --kv-max-* flags are the limits handlers meet, and the default page of kv.list
+// shrinks to fit a smaller maximum. (The user_id limit leaves room for the agent's own 36-byte id.)
+TEST(KvLimitFlags, TheServerFlagsSetTheLimitsHandlersMeet) {
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data", {"--kv-max-key-bytes", "16", "--kv-max-user-id-bytes", "40",
+                                              "--kv-max-value-bytes", "100", "--kv-max-list-limit", "3"});
+  ASSERT_TRUE(server.started()) << server.log();
+  auto deployed = server.deploy(kv_bundle(kAgentA, "kv-a", standard_permissions()));
+  ASSERT_EQ(deployed.status, 201) << deployed.body;
+  auto call = [&](const std::string& op, const QueryParams& params) { return kv_call(server.port(), kAgentA, op, params); };
+  struct Row {
+    const char* name;
+    const char* op;
+    QueryParams params;
+    std::string code;  // empty: accepted
+  };
+  std::vector<Row> rows = {
+      {"Key16Bytes", "put", {{"self", "1"}, {"key", std::string(16, 'k')}, {"value", "1"}}, ""},
+      {"Key17Bytes", "put", {{"self", "1"}, {"key", std::string(17, 'k')}, {"value", "1"}}, "INVALID_ARGUMENT"},
+      {"UserId40Bytes", "put", {{"user_id", "google:" + std::string(33, 'u')}, {"key", "k"}, {"value", "1"}}, ""},
+      {"UserId41Bytes", "put", {{"user_id", "google:" + std::string(34, 'u')}, {"key", "k"}, {"value", "1"}}, "INVALID_ARGUMENT"},
+      {"ValueUnderTheLimit", "put", {{"self", "1"}, {"key", "v"}, {"value", "80"}, {"as", "repeat"}}, ""},
+      {"ValueOverTheLimit", "put", {{"self", "1"}, {"key", "v"}, {"value", "100"}, {"as", "repeat"}}, "VALUE_TOO_LARGE"},
+      {"ListLimitAtTheMaximum", "list", {{"self", "1"}, {"limit", "3"}}, ""},
+      {"ListLimitOverTheMaximum", "list", {{"self", "1"}, {"limit", "4"}}, "INVALID_ARGUMENT"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    auto reply = call(row.op, row.params);
+    if (row.code.empty()) {
+      EXPECT_EQ(reply.status, 200) << reply.raw.substr(0, 300);
+    } else {
+      EXPECT_EQ(reply.status, 400) << reply.raw.substr(0, 300);
+      EXPECT_EQ(reply.code(), row.code) << reply.raw.substr(0, 300);
+    }
+  }
+  for (const char* key : {"a", "b", "c", "d"}) {
+    ASSERT_TRUE(call("put", {{"user_id", "google:pages"}, {"key", key}, {"value", "1"}}).ok());
+  }
+  auto page = call("list", {{"user_id", "google:pages"}});
+  ASSERT_TRUE(page.ok()) << page.raw;
+  EXPECT_EQ(page.result().at("items").as_array().size(), 3u) << page.raw;
+  EXPECT_TRUE(page.result().at("cursor").is_string()) << page.raw;
+}
+
 TEST_F(KvHandlersTest, AStringWithALoneSurrogateIsAValueLikeAnyOther) {
   // Only user_id and key must be well-formed; values are structured clones.
   auto stored = call("put", {{"self", "1"}, {"key", "odd"}, {"args", R"({"value":"x\ud800y"})"}});

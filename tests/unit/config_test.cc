@@ -137,6 +137,22 @@ INSTANTIATE_TEST_SUITE_P(
                    [](auto& c) { return std::to_string(c.limits.fetch.max_in_flight_per_worker); }, "7"},
         SettingRow{"fetch-max-redirects", {"--fetch-max-redirects", "0"}, {},
                    [](auto& c) { return std::to_string(c.limits.fetch.max_redirects); }, "0"},
+        SettingRow{"kv-max-key-bytes", {"--kv-max-key-bytes", "64"}, {},
+                   [](auto& c) { return std::to_string(c.limits.kv.max_key_bytes); }, "64"},
+        SettingRow{"kv-max-user-id-bytes", {"--kv-max-user-id-bytes", "32"}, {},
+                   [](auto& c) { return std::to_string(c.limits.kv.max_user_id_bytes); }, "32"},
+        SettingRow{"kv-max-value-bytes", {"--kv-max-value-bytes", "4096"}, {},
+                   [](auto& c) { return std::to_string(c.limits.kv.max_value_bytes); }, "4096"},
+        SettingRow{"kv-max-list-limit also lowers the default page", {"--kv-max-list-limit", "10"}, {},
+                   [](auto& c) {
+                     return std::to_string(c.limits.kv.max_list_limit) + " " + std::to_string(c.limits.kv.default_list_limit);
+                   },
+                   "10 10"},
+        SettingRow{"kv-max-list-limit above the default page keeps it", {"--kv-max-list-limit", "5000"}, {},
+                   [](auto& c) {
+                     return std::to_string(c.limits.kv.max_list_limit) + " " + std::to_string(c.limits.kv.default_list_limit);
+                   },
+                   "5000 100"},
         SettingRow{"extra-ca-file", {"--extra-ca-file", "/etc/test-ca.pem"}, {}, [](auto& c) { return c.extra_ca_file; },
                    "/etc/test-ca.pem"},
         SettingRow{"egress-allow repeats", {"--egress-allow", "127.0.0.1:8443", "--egress-allow", "[::1]:80"}, {},
@@ -232,6 +248,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageRow{"workers negative", {"--workers", "-1"}, {}, "--workers"},
         UsageRow{"workers too many", {"--workers", "257"}, {}, "--workers"},
         UsageRow{"cpu limit 0", {"--cpu-limit-ms", "0"}, {}, "--cpu-limit-ms"},
+        UsageRow{"kv key limit 0", {"--kv-max-key-bytes", "0"}, {}, "--kv-max-key-bytes"},
+        UsageRow{"kv user_id limit past the encoding's 65535", {"--kv-max-user-id-bytes", "65536"}, {}, "--kv-max-user-id-bytes"},
         UsageRow{"heap below the minimum", {"--heap-limit-mb", "15"}, {}, "--heap-limit-mb"},
         UsageRow{"number with a unit", {"--wall-limit-ms", "30s"}, {}, "--wall-limit-ms"},
         UsageRow{"public-origin without scheme", {"--public-origin", "agents.example.com"}, {}, "--public-origin"},
