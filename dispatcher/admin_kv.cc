@@ -119,7 +119,7 @@ HttpReply handle_admin_kv(std::string_view method, std::string_view target, cons
   }
   if (auto cursor = query.find("cursor"); cursor != query.end()) {
     auto after = kv_encoding::decode_cursor(cursor->second);
-    if (!after || after->compare(0, list.prefix.size(), list.prefix) != 0) {
+    if (!after || after->size() > limits.max_key_bytes || after->compare(0, list.prefix.size(), list.prefix) != 0) {
       return json_error(400, "INVALID_ARGUMENT", "cursor must be one that a list returned for this user_id and prefix");
     }
     list.start_after = std::move(after);

@@ -8,6 +8,7 @@
 #include <future>
 #include <unordered_map>
 
+#include "common/log.h"
 #include "kv/encoding.h"
 
 namespace agentgate {
@@ -77,6 +78,7 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
 
   KvPage page;
   size_t page_bytes = 0;
+  size_t undecodable = 0;
   stop_perf_counting_on_this_thread();
   std::unique_ptr<rocksdb::Iterator> it(db_.db().NewIterator(rocksdb::ReadOptions(), &db_.kv_family()));
   it->Seek(slice(start));
@@ -89,6 +91,7 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
       break;
     }
     auto value = kv_encoding::decode_value(it->value().ToStringView());
+    if (!value) ++undecodable;
     if (!value || kv_encoding::expired(value->expires_at_ms, now)) {
       if (--expired_budget == 0) {
         page.next_after = std::move(user_key);
@@ -99,6 +102,9 @@ void RocksKvStore::list(KvListQuery query, Callback<KvPage> done) {
     page_bytes += user_key.size() + value->bytes.size();
     page.items.push_back(KvItem{std::move(user_key), std::move(*value)});
   }
+  // Skipped like expired entries, so one damaged value does not hide the rest of a page; get
+  // answers KV_UNAVAILABLE for it. The operator hears of it here.
+  if (undecodable > 0) log::error("storage scan skipped ", undecodable, " undecodable kv values; the database may be damaged");
   if (!it->status().ok()) return done(unavailable("scan", it->status()));
   done(std::move(page));
 }

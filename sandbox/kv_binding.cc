@@ -10,6 +10,7 @@
 #include <string>
 #include <tuple>
 
+#include "common/log.h"
 #include "kv/encoding.h"
 #include "sandbox/globals.h"
 #include "sandbox/v8_util.h"
@@ -188,6 +189,7 @@ v8::MaybeLocal<Value> stored_value(v8::Isolate* isolate, Local<v8::Context> cont
   }
   // Heap exhaustion aside, bytes we wrote that V8 cannot read back mean a damaged store.
   try_catch.Reset();
+  log::error("kv: a stored value could not be deserialized; the database may be damaged");
   v8util::throw_coded_error(isolate, "KV_UNAVAILABLE", "a stored value could not be read back");
   return {};
 }

@@ -287,6 +287,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadRequestCase{"LimitOverTheMaximum", "GET", "?user_id=google:alice&limit=1001", 400, "INVALID_ARGUMENT", "limit"},
         BadRequestCase{"CursorNotBase64url", "GET", "?user_id=google:alice&cursor=%21%21", 400, "INVALID_ARGUMENT", "cursor"},
         BadRequestCase{"CursorOutsideThePrefix", "GET", "?user_id=google:alice&prefix=a&cursor=enp6", 400, "INVALID_ARGUMENT", "cursor"},
+        // 684 base64url characters: 513 bytes, one more than a key may have.
+        BadRequestCase{"CursorLongerThanAKey", "GET", "?user_id=google:alice&cursor=" + std::string(684, 'A'), 400,
+                       "INVALID_ARGUMENT", "cursor"},
         BadRequestCase{"DeleteWithoutKey", "DELETE", "?user_id=google:alice", 400, "INVALID_ARGUMENT", "key"},
         BadRequestCase{"DeleteWithoutUserId", "DELETE", "?key=k", 400, "INVALID_ARGUMENT", "user_id"},
         BadRequestCase{"Post", "POST", "?user_id=google:alice&key=k", 405, "METHOD_NOT_ALLOWED", "GET"},

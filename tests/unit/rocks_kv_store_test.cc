@@ -423,6 +423,19 @@ TEST_F(KvRocksList, LongRunOfExpiredKeysStillLeadsToTheLiveOnesAfterIt) {
   EXPECT_EQ(list_all(KvListQuery{kAgent, "user-1", "", std::nullopt, 1}), (std::vector<std::string>{"live"}));
 }
 
+TEST_F(KvRocksList, ADamagedValueIsSkippedAndLoggedWithoutItsBytes) {
+  put(key_of("a"), "value a");
+  std::string stored_key = kv_encoding::encode_key(kAgent, "user-1", "damaged");
+  ASSERT_TRUE(store_.db().db().Put(rocksdb::WriteOptions(), &store_.db().kv_family(), stored_key, "\x07secret-junk").ok());
+  put(key_of("z"), "value z");
+  ::testing::internal::CaptureStderr();
+  auto listed = list_all(KvListQuery{kAgent, "user-1", "", std::nullopt, 10});
+  std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(listed, (std::vector<std::string>{"a", "z"}));
+  EXPECT_NE(log.find("skipped 1 undecodable kv values"), std::string::npos) << log;
+  EXPECT_EQ(log.find("secret-junk"), std::string::npos) << log;
+}
+
 TEST_F(KvRocksList, LimitZeroListsAsOne) {
   for (const char* key : {"a", "b"}) put(key_of(key), "v");
   auto page = list_now(kv(), KvListQuery{kAgent, "user-1", "", std::nullopt, 0});
