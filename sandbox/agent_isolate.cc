@@ -461,7 +461,8 @@ v8::MaybeLocal<Value> AgentIsolate::call_entry(Local<v8::Context> context, Invoc
       // ctx.auth.userId: the same signed-in visitor the kv "visitor" permission matches.
       invocation.user_id ? Local<Value>(v8util::str(isolate_, *invocation.user_id)) : Local<Value>(v8::Null(isolate_)),
   };
-  return entries_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), static_cast<int>(std::size(args)), args);
+  const int argc = static_cast<int>(std::size(args));
+  return entries_[invocation.function_index].Get(isolate_)->Call(context, v8::Undefined(isolate_), argc, args);
 }
 
 std::unique_ptr<v8::BackingStore> AgentIsolate::new_backing_store(size_t length) {
