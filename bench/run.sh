@@ -310,8 +310,8 @@ start_agentgate() {
   wait_listening "$REPLY" "$RESULTS/agentgate-$label.log"
   AGENTGATE_BASE="http://127.0.0.1:$REPLY"
   TARGET_URL="$AGENTGATE_BASE/agents/$HELLO_ID/hello/"
-  # A workload on this server (not hello itself) is followed, row by row, by hello on the same
-  # server: its ratio then compares two adjacent measurements, not two minutes of this machine's drift.
+  # A workload on this server (not hello itself) is measured interleaved with hello on the same
+  # server (measure_interleaved), so its ratio is not two minutes of this machine's drift.
   [[ $label == bench ]] || PAIRED_HELLO_URL=$TARGET_URL
 }
 
@@ -455,11 +455,11 @@ run_wrk() {
 # quantile grid points weigh its request count / 1000; the merged p99 is where the weights, in
 # order of latency, reach 99% of the total.
 merge_p99() {
-  awk '
-    FNR == 1 { n = $2; total += n; next }
-    { print $2, n / 1000 }' "$@" | sort -g -k1,1 |
-    awk -v total="$(awk 'FNR == 1 { t += $2 } END { print t }' "$@")" '
-      { seen += $2; if (seen >= 0.99 * total * (1 - 1e-9)) { printf "%.3f\n", $1 / 1000; exit } }'  # 1e-9: sums of n/1000
+  awk 'FNR == 1 { n = $2; next } { print $2, n / 1000 }' "$@" | sort -g -k1,1 |
+    awk '{ value[NR] = $1; weight[NR] = $2; total += $2 }
+      END {  # 1e-9: the weights are sums of n/1000
+        for (i = 1; i <= NR; i++) if ((seen += weight[i]) >= 0.99 * total * (1 - 1e-9)) { printf "%.3f\n", value[i] / 1000; exit }
+      }'
 }
 
 # parse_wrk FILE: prints "REQ_PER_S P99_MS ERRORS" from wrk --latency output:

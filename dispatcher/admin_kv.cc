@@ -118,8 +118,8 @@ HttpReply handle_admin_kv(std::string_view method, std::string_view target, cons
     list.limit = *parsed;
   }
   if (auto cursor = query.find("cursor"); cursor != query.end()) {
-    auto after = kv_encoding::decode_cursor(cursor->second);
-    if (!after || after->size() > limits.max_key_bytes || after->compare(0, list.prefix.size(), list.prefix) != 0) {
+    auto after = kv_encoding::list_cursor(cursor->second, list.prefix, limits.max_key_bytes);
+    if (!after) {
       return json_error(400, "INVALID_ARGUMENT", "cursor must be one that a list returned for this user_id and prefix");
     }
     list.start_after = std::move(after);

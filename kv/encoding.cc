@@ -67,4 +67,10 @@ std::string encode_cursor(std::string_view last_key) { return base64url_encode(l
 
 std::optional<std::string> decode_cursor(std::string_view cursor) { return base64url_decode(cursor); }
 
+std::optional<std::string> list_cursor(std::string_view cursor, std::string_view prefix, size_t max_key_bytes) {
+  auto after = decode_cursor(cursor);
+  if (!after || after->size() > max_key_bytes || !std::string_view(*after).starts_with(prefix)) return std::nullopt;
+  return after;
+}
+
 }  // namespace agentgate::kv_encoding

@@ -42,5 +42,8 @@ inline bool expired(int64_t expires_at_ms, int64_t now_ms) { return expires_at_m
 // List cursors are opaque to handlers: base64url of the last key returned.
 std::string encode_cursor(std::string_view last_key);
 std::optional<std::string> decode_cursor(std::string_view cursor);
+// A cursor a list under `prefix` may continue from: decodable, no longer than a key may be, and
+// under the prefix (a cursor from another list could otherwise start a scan anywhere). nullopt else.
+std::optional<std::string> list_cursor(std::string_view cursor, std::string_view prefix, size_t max_key_bytes);
 
 }  // namespace agentgate::kv_encoding

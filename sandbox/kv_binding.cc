@@ -230,8 +230,8 @@ void return_settled(v8::Isolate* isolate, const FunctionCallbackInfo<Value>& arg
 }
 
 // Carries one store call's result to JS. A store call that answers during the call (a RocksDB list)
-// gets its promise made already settled, with no bookkeeping. Otherwise (writes, or a store that answers later) the
-// result travels through a HostPromise, settled on the isolate's thread.
+// gets its promise made already settled, with no bookkeeping. Otherwise (writes, or a store that
+// answers later) the result travels through a HostPromise, settled on the isolate's thread.
 template <class T>
 class Delivery final : public std::enable_shared_from_this<Delivery<T>> {
  public:
@@ -428,8 +428,10 @@ void kv_list(const FunctionCallbackInfo<Value>& args) {
   }
   if (!args[5]->IsUndefined() && !args[5]->IsNull()) {
     std::optional<std::string> after;
-    if (args[5]->IsString()) after = kv_encoding::decode_cursor(v8util::to_string(call->isolate, args[5]));
-    if (!after || after->size() > limits.max_key_bytes || after->compare(0, query.prefix.size(), query.prefix) != 0) {
+    if (args[5]->IsString()) {
+      after = kv_encoding::list_cursor(v8util::to_string(call->isolate, args[5]), query.prefix, limits.max_key_bytes);
+    }
+    if (!after) {
       return throw_error(call->isolate, call->invalid("cursor must be one that kv.list returned for this user_id and prefix"));
     }
     query.start_after = std::move(after);

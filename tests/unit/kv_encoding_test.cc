@@ -233,6 +233,17 @@ INSTANTIATE_TEST_SUITE_P(Table, KvCursorRoundTrip,
                                            BytesRow{"UTF-8 key", "session:\xe7\x94\xa8"}),
                          name_of);
 
+TEST(KvListCursor, ContinuesOnlyAListUnderItsPrefixWithKeySizedCursors) {
+  const std::string cursor = kv_encoding::encode_cursor("item:7");
+  EXPECT_EQ(kv_encoding::list_cursor(cursor, "item:", 512), "item:7");
+  EXPECT_EQ(kv_encoding::list_cursor(cursor, "", 512), "item:7");
+  EXPECT_EQ(kv_encoding::list_cursor(cursor, "other:", 512), std::nullopt);
+  EXPECT_EQ(kv_encoding::list_cursor(cursor, "item:7x", 512), std::nullopt);
+  EXPECT_EQ(kv_encoding::list_cursor(cursor, "", 6), "item:7");
+  EXPECT_EQ(kv_encoding::list_cursor(cursor, "", 5), std::nullopt);
+  EXPECT_EQ(kv_encoding::list_cursor("+w", "", 512), std::nullopt);
+}
+
 class KvCursorRejected : public ::testing::TestWithParam<BytesRow> {};
 
 TEST_P(KvCursorRejected, IsRefused) { EXPECT_EQ(kv_encoding::decode_cursor(GetParam().bytes), std::nullopt); }
