@@ -16,6 +16,9 @@
 #                  pre-written sessions from ctx.kv (random per request)
 #        w4        POST that signs in: writes a new session (8 h TTL) to ctx.kv
 #                  and sets its cookie (one durable write per request)
+#        w3-nostore, w4-nostore  the same two handlers on a stand-in store that answers at
+#                  once and keeps nothing: what w3 and w4 would score if ctx.kv cost
+#                  nothing, the ceiling of their ratios on this machine
 #        deno-kv   w3 on Deno (bench/deno/sessions.js, Deno KV on SQLite), reported
 #                  against deno's hello of the same run: the class comparison
 #      and fetch: a handler that makes one outbound fetch() per request to a
@@ -42,7 +45,7 @@
 #   BENCH_CONNECTIONS  connection counts to measure        (default "64 256")
 #   BENCH_WORKERS      server workers/threads/processes    (default 2)
 #   BENCH_WRK_THREADS  wrk threads                         (default 2)
-#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 fetch url deno deno-kv policy")
+#   BENCH_TARGETS      which servers to measure            (default "bare agentgate w3 w4 w3-nostore w4-nostore fetch url deno deno-kv policy")
 #   BENCH_POLICY_ROUNDS  interleaved rounds of the policy A/B (default 10)
 #   BENCH_SESSIONS     sessions written before w3          (default 10000)
 #   BENCH_COLD_RUNS    cold-start repetitions              (default 5; 0 = skip)
@@ -66,7 +69,7 @@ BENCH_WARMUP=${BENCH_WARMUP:-3s}
 BENCH_CONNECTIONS=${BENCH_CONNECTIONS:-64 256}
 BENCH_WORKERS=${BENCH_WORKERS:-2}
 BENCH_WRK_THREADS=${BENCH_WRK_THREADS:-2}
-BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 fetch url deno deno-kv policy}
+BENCH_TARGETS=${BENCH_TARGETS:-bare agentgate w3 w4 w3-nostore w4-nostore fetch url deno deno-kv policy}
 BENCH_POLICY_ROUNDS=${BENCH_POLICY_ROUNDS:-10}
 BENCH_SESSIONS=${BENCH_SESSIONS:-10000}
 BENCH_COLD_RUNS=${BENCH_COLD_RUNS:-5}
@@ -368,6 +371,23 @@ start_w4() {
   WRK_SCRIPT=$BENCH_DIR/wrk/session_write.lua
   TARGET_CHECK=session_write
   TARGET_URL="$AGENTGATE_BASE/agents/$SESSIONS_ID/write/"
+}
+
+# The same requests to the read-nostore and write-nostore functions: the handlers of w3 and w4 on
+# a stand-in store that answers as the seeded data set would, with no storage (nothing to seed).
+start_w3-nostore() {
+  start_agentgate w3-nostore
+  export SESSION_COOKIE="agt_${SESSIONS_ID}_sid" SESSION_COUNT=$BENCH_SESSIONS
+  WRK_SCRIPT=$BENCH_DIR/wrk/session_read.lua
+  TARGET_CHECK=session_read
+  TARGET_URL="$AGENTGATE_BASE/agents/$SESSIONS_ID/read-nostore/"
+}
+
+start_w4-nostore() {
+  start_agentgate w4-nostore
+  WRK_SCRIPT=$BENCH_DIR/wrk/session_write.lua
+  TARGET_CHECK=session_write
+  TARGET_URL="$AGENTGATE_BASE/agents/$SESSIONS_ID/write-nostore/"
 }
 
 # check_session_read NAME URL: a seeded session is found (and a missing one is not).
@@ -749,7 +769,7 @@ write_report() {
     for conns in $BENCH_CONNECTIONS; do
       bare=${RPS[bare,$conns]:-}
       for name in "${RAN_TARGETS[@]}"; do
-        [[ $name == w3 || $name == w4 || $name == fetch || $name == url || $name == deno-kv ]] && continue
+        case $name in w3 | w4 | w3-nostore | w4-nostore | fetch | url | deno-kv) continue ;; esac
         printf '| %s | %s | %s | %s ms | %s | %s | %s |\n' "$name" "$conns" \
           "$(fmt "${RPS[$name,$conns]}" '%.0f')" "$(fmt "${P99[$name,$conns]}" '%.2f')" \
           "$(ratio "${RPS[$name,$conns]}" "$bare")" "${ERRS[$name,$conns]}" "${RSS_MIB[$name]}"
@@ -766,7 +786,7 @@ write_report() {
         echo "- $conns connections: $(ratio "${RPS[agentgate,$conns]}" "${RPS[deno,$conns]}")"
       done
     fi
-    if [[ -n ${RSS_MIB[w3]:-}${RSS_MIB[w4]:-} ]]; then
+    if [[ -n ${RSS_MIB[w3]:-}${RSS_MIB[w4]:-}${RSS_MIB[w3-nostore]:-}${RSS_MIB[w4-nostore]:-} ]]; then
       echo
       echo "## Session workload: ctx.kv on RocksDB"
       echo
@@ -777,6 +797,10 @@ write_report() {
       echo "  request (\`bench/wrk/session_read.lua\`); the handler reads it with \`ctx.kv.get\` and greets the user."
       echo "- **w4** (write): POST that signs in: \`ctx.kv.put\` of a new session with an 8 h TTL, acknowledged only once"
       echo "  synced to RocksDB's WAL (group commit), then \`Set-Cookie\`."
+      echo "- **w3-nostore**, **w4-nostore**: the same requests and handlers, with \`ctx.kv\` swapped for a stand-in in the"
+      echo "  handler's own JS that answers at once and keeps nothing (a fresh object of the session's shape for a seeded id;"
+      echo "  a put that does nothing). No storage, serialization or native call: what w3 and w4 would score if \`ctx.kv\`"
+      echo "  cost nothing, so the ceiling of their ratios on this machine."
       echo
       echo "Each row is measured together with the hello handler on the same server (\"hello beside it\"), at the same"
       echo "connection count: $BENCH_SLICES slices of each, alternating in ABBA order, and the ratio is of their mean req/s."
@@ -787,7 +811,7 @@ write_report() {
       echo "| workload | connections | req/s | p99 | hello beside it (req/s) | ratio vs that hello | errors | RSS after (MiB) |"
       echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
       for conns in $BENCH_CONNECTIONS; do
-        for name in w3 w4; do hello_ratio_row "$name" "$conns"; done
+        for name in w3 w3-nostore w4 w4-nostore; do hello_ratio_row "$name" "$conns"; done
       done
       if [[ -n ${RSS_MIB[deno-kv]:-} ]]; then
         echo
@@ -947,8 +971,8 @@ main() {
   [[ $BENCH_WORKERS =~ ^[1-9][0-9]*$ ]] || die "BENCH_WORKERS must be a positive integer"
   for name in $BENCH_TARGETS; do
     case $name in
-      bare | agentgate | w3 | w4 | fetch | url | deno | deno-kv | policy) ;;
-      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 fetch url deno deno-kv policy)" ;;
+      bare | agentgate | w3 | w4 | w3-nostore | w4-nostore | fetch | url | deno | deno-kv | policy) ;;
+      *) die "unknown target '$name' in BENCH_TARGETS (bare agentgate w3 w4 w3-nostore w4-nostore fetch url deno deno-kv policy)" ;;
     esac
   done
   if [[ " $BENCH_TARGETS " == *" deno "* || " $BENCH_TARGETS " == *" deno-kv "* ]]; then ensure_deno; fi

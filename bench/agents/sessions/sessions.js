@@ -6,6 +6,9 @@
 // and, to take the read apart step by step (bench/handler_cost):
 //   GET  /greet/       the same greeting with no cookie and no kv: the hello of this agent
 //   GET  /cookie/      finds the session id in the cookie, greets it, reads nothing
+//   GET  /read-nostore/, POST /write-nostore/   the read and the write on a stand-in store that
+//                      answers at once and keeps nothing (targets w3-nostore, w4-nostore): what w3
+//                      and w4 would score if ctx.kv cost nothing, the ceiling of their ratios
 const cookieName = (ctx) => `agt_${ctx.auth.agentId}_sid`;
 
 const sessionId = (ctx) => {
@@ -18,22 +21,34 @@ const sessionId = (ctx) => {
 
 const sessionKey = (id) => `session:${id}`;
 
+// The stand-in store of the *-nostore functions. Its get answers as the seeded data set would (a
+// fresh object of a session's shape for bench-session-<i>, null otherwise), without storage,
+// serialization or a native call; its put keeps nothing.
+const seededKey = 'session:bench-session-';
+const noStore = {
+  get: async ({ key }) =>
+    key.startsWith(seededKey) ? { user: `user-${key.slice(seededKey.length)}`, created: new Date(0), roles: ['reader'], csrf: key } : null,
+  put: async () => undefined,
+};
+
+const storeOf = (ctx, fn) => (fn.endsWith('-nostore') ? noStore : ctx.kv);
+
 const newSession = (user) => ({ user, created: new Date(), roles: ['reader'], csrf: crypto.randomUUID() });
 
 export default async function handler(ctx) {
   const self = ctx.auth.agentId;
   const fn = ctx.metadata.functionName;
-  if (fn === 'read') {
+  if (fn === 'read' || fn === 'read-nostore') {
     const id = sessionId(ctx);
-    const session = id && (await ctx.kv.get({ user_id: self, key: sessionKey(id) }));
+    const session = id && (await storeOf(ctx, fn).get({ user_id: self, key: sessionKey(id) }));
     if (!session) return { status: 401, body: 'no session\n' };
     return { headers: { 'content-type': 'text/plain' }, body: `Hello, ${session.user}!\n` };
   }
   if (fn === 'greet') return { headers: { 'content-type': 'text/plain' }, body: 'Hello, user-1!\n' };
   if (fn === 'cookie') return { headers: { 'content-type': 'text/plain' }, body: `Hello, ${sessionId(ctx)}!\n` };
-  if (fn === 'write') {
+  if (fn === 'write' || fn === 'write-nostore') {
     const id = crypto.randomUUID();
-    await ctx.kv.put({ user_id: self, key: sessionKey(id), value: newSession(`user-${id.slice(0, 8)}`), ttlSeconds: 8 * 3600 });
+    await storeOf(ctx, fn).put({ user_id: self, key: sessionKey(id), value: newSession(`user-${id.slice(0, 8)}`), ttlSeconds: 8 * 3600 });
     return {
       headers: {
         'content-type': 'text/plain',
