@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "dispatcher/header_list.h"
 
 namespace agentgate {
@@ -184,9 +185,12 @@ class Worker {
   }
   uint16_t bound_port() const { return acceptor_.local_endpoint().port(); }
 
-  void start() {
+  void start(size_t index) {
     asio::co_spawn(io_, accept_loop(), log_exception);
-    thread_ = std::thread([this] { io_.run(); });
+    thread_ = std::thread([this, index] {
+      name_this_thread("http-worker-" + std::to_string(index));
+      io_.run();
+    });
   }
 
   // Stop accepting, close idle connections, let busy ones finish their current request.
@@ -443,7 +447,7 @@ void Server::block_shutdown_signals() {
 }
 
 int Server::run() {
-  for (auto& worker : workers_) worker->start();
+  for (size_t i = 0; i < workers_.size(); ++i) workers_[i]->start(i);
 
   // block_shutdown_signals() ran before any thread started, so a SIGTERM that arrived during
   // start-up is pending, and sigwait takes it here.

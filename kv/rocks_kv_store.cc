@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "kv/encoding.h"
 
 namespace agentgate {
@@ -154,6 +155,7 @@ void RocksKvStore::enqueue(Mutation mutation) {
 }
 
 void RocksKvStore::writer_loop() {
+  name_this_thread("kv-writer");
   stop_perf_counting_on_this_thread();
   std::vector<Mutation> batch;
   for (;;) {

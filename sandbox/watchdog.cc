@@ -2,6 +2,8 @@
 
 #include <v8-isolate.h>
 
+#include "common/thread_name.h"
+
 namespace agentgate {
 
 void Watchdog::Slot::arm(v8::Isolate* isolate, std::chrono::steady_clock::time_point deadline) {
@@ -34,6 +36,7 @@ Watchdog::Slot& Watchdog::new_slot() {
 }
 
 void Watchdog::run() {
+  name_this_thread("watchdog");
   std::unique_lock lock(mutex_);
   while (!stop_signal_.wait_for(lock, tick_, [this] { return stopping_; })) {
     auto now = std::chrono::steady_clock::now();

@@ -7,7 +7,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <future>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "tests/support/agent_fixtures.h"
@@ -155,6 +159,26 @@ TEST(Lifecycle, SigtermOnAnIdleServerExitsZero) {
   ServerProcess server(dir.path() + "/data");
   ASSERT_TRUE(server.started()) << server.log();
   EXPECT_EQ(http_get(server.port(), "/agents/nobody/").status, 404);
+  EXPECT_EQ(server.terminate(), 0) << server.log();
+}
+
+// An operator's `top -H` or perf tells the server's threads apart by name.
+TEST(Lifecycle, ServerThreadsAreNamedByTheirJob) {
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data");  // two workers, as ServerProcess starts it
+  ASSERT_TRUE(server.started()) << server.log();
+  std::multiset<std::string> names;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(server.pid()) + "/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    names.insert(name);
+  }
+  EXPECT_EQ(names.count("http-worker-0"), 1u);
+  EXPECT_EQ(names.count("http-worker-1"), 1u);
+  EXPECT_EQ(names.count("http-worker-2"), 0u);
+  EXPECT_EQ(names.count("kv-writer"), 1u);
+  EXPECT_EQ(names.count("watchdog"), 1u);
   EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 
