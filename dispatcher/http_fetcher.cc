@@ -11,9 +11,12 @@
 
 #include <algorithm>
 #include <cstring>
+#include <latch>
+#include <memory>
 #include <unordered_map>
 
 #include "common/log.h"
+#include "common/thread_name.h"
 #include "dispatcher/header_list.h"
 #include "dispatcher/fetch_target.h"
 
@@ -378,7 +381,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 class HttpFetcher final : public Fetcher {
  public:
   HttpFetcher(asio::io_context& io, FetcherSettings settings)
-      : io_(io), settings_(std::make_shared<const FetcherSettings>(std::move(settings))) {}
+      : io_(io), settings_(std::make_shared<const FetcherSettings>(std::move(settings))) {
+    name_lookup_threads();
+  }
 
   ~HttpFetcher() override {
     Exchange::Table live;
@@ -420,6 +425,19 @@ class HttpFetcher final : public Fetcher {
   // getaddrinfo blocks: lookups run on these threads, so that a slow name server delays only the
   // fetches waiting for it (each bounded by its deadline), never the worker.
   static constexpr int kLookupThreads = 4;
+
+  // asio::thread_pool has no start hook, so each thread is named by a task: every task holds its
+  // thread until all have started, so each of the pool's threads runs exactly one.
+  void name_lookup_threads() {
+    auto started = std::make_shared<std::latch>(kLookupThreads);
+    for (int i = 0; i < kLookupThreads; ++i) {
+      asio::post(lookups_, [started] {
+        name_this_thread("fetch-lookup");
+        started->arrive_and_wait();
+      });
+    }
+    started->wait();
+  }
 
   asio::io_context& io_;
   asio::thread_pool lookups_{kLookupThreads};

@@ -179,6 +179,7 @@ TEST(Lifecycle, ServerThreadsAreNamedByTheirJob) {
   EXPECT_EQ(names.count("http-worker-2"), 0u);
   EXPECT_EQ(names.count("kv-writer"), 1u);
   EXPECT_EQ(names.count("watchdog"), 1u);
+  EXPECT_EQ(names.count("fetch-lookup"), 8u);  // four per worker
   EXPECT_EQ(server.terminate(), 0) << server.log();
 }
 
