@@ -126,6 +126,30 @@ export default async (ctx) => {
   EXPECT_EQ(http_get(server.port(), kUrl).body, "1");
 }
 
+TEST(HandlerLimits, TheFirstIntlCallOfAProcessFitsATightCpuLimit) {
+  // ICU builds its data on first use (tens of ms); the server pays that at start-up, so the first
+  // request to format a number or a date in a fresh process is not charged for it.
+  TempDir dir;
+  ServerProcess server(dir.path() + "/data", {"--cpu-limit-ms", "8", "--workers", "1"});
+  ASSERT_TRUE(server.started()) << server.log();
+  constexpr const char* kFormats = R"JS(
+export default async () => ({
+  body: [
+    (1234.5).toLocaleString('en-US'),
+    new Date(0).toLocaleString('en-US', { timeZone: 'UTC' }),
+    new Intl.RelativeTimeFormat('en').format(-1, 'day'),
+    ['b', 'a'].sort((x, y) => x.localeCompare(y)).join(''),
+    new Intl.DateTimeFormat('en-US', { dateStyle: 'full', timeZone: 'UTC' }).format(0),
+    new Intl.ListFormat('en').format(['a', 'b']),
+  ].join('|'),
+});
+)JS";
+  ASSERT_EQ(server.deploy(one_function_bundle(kId, "formats", kFormats)).status, 201);
+  auto first = http_get(server.port(), kUrl);
+  EXPECT_EQ(first.status, 200) << first.body << first.error;
+  EXPECT_EQ(first.body, "1,234.5|1/1/1970, 12:00:00 AM|1 day ago|ab|Thursday, January 1, 1970|a and b");
+}
+
 struct StartupCase {
   const char* name;
   std::string module;

@@ -28,8 +28,8 @@ void PrintTo(const JsRow& row, std::ostream* os) { *os << row.name; }
 
 class JsGlobals : public ::testing::TestWithParam<JsRow> {
  protected:
-  // These rows check what exists, not the limits (sandbox_limits_test does): the first Intl call of a
-  // process loads ICU's locale data, which on a loaded 2-core machine took over the default 50 ms.
+  // These rows check what exists, not the limits (sandbox_limits_test does), so a loaded machine
+  // must not turn them into timing tests: a generous CPU budget.
   static void SetUpTestSuite() {
     SandboxLimits limits;
     limits.cpu_time = std::chrono::seconds(2);
