@@ -93,6 +93,7 @@ int run_serve(const std::vector<std::string>& args) {
   }
 
   V8Runtime v8_runtime;
+  V8Runtime::warm_icu();
   Watchdog watchdog(std::clamp(config.limits.cpu_time / 10, std::chrono::milliseconds(1), std::chrono::milliseconds(10)));
   AgentRegistry registry;
   AgentStore store(**db);

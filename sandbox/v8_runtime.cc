@@ -10,13 +10,14 @@
 namespace agentgate {
 namespace {
 V8Runtime* g_runtime = nullptr;  // the one instance, set for its lifetime
+}  // namespace
 
 // ICU opens its data and builds the default locale's formatters, rules and collation tables on
 // first use: the first date format of a process took 11-20 ms here, a handful of Intl services
 // together some 40 ms, charged to whichever request came first and enough to push it over a tight
 // CPU limit. One throwaway isolate pays it at start-up instead; later first uses (another locale,
 // another service) cost a few ms.
-void warm_icu() {
+void V8Runtime::warm_icu() {
   constexpr std::string_view kScript = R"js(
     new Intl.NumberFormat().format(1234.5);
     new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD' }).format(1);
@@ -47,7 +48,6 @@ void warm_icu() {
   }
   isolate->Dispose();
 }
-}  // namespace
 
 V8Runtime::CodeCache V8Runtime::bootstrap_code_cache() {
   std::lock_guard lock(g_runtime->cache_mutex_);
@@ -74,7 +74,6 @@ V8Runtime::V8Runtime() : platform_(v8::platform::NewDefaultPlatform()) {
   v8::V8::SetFlagsFromString(kFlags.data(), kFlags.size());
   v8::V8::InitializePlatform(platform_.get());
   v8::V8::Initialize();
-  warm_icu();
 }
 
 V8Runtime::~V8Runtime() {

@@ -30,6 +30,10 @@ class V8Runtime {
   // that thread, with the isolate entered, after running JS; without it they pile up.
   static void run_pending_tasks(v8::Isolate* isolate);
 
+  // Does ICU's one-time set-up now (tens of ms), so that no request's first Intl call pays for it.
+  // For servers; a process that runs no untrusted handler under a CPU limit can skip it.
+  static void warm_icu();
+
  private:
   std::unique_ptr<v8::Platform> platform_;
   std::mutex cache_mutex_;
