@@ -7,6 +7,8 @@
 #include <string_view>
 #include <tuple>
 
+#include "sandbox/v8_util.h"
+
 namespace agentgate {
 namespace {
 V8Runtime* g_runtime = nullptr;  // the one instance, set for its lifetime
@@ -38,11 +40,8 @@ void V8Runtime::warm_icu() {
     v8::HandleScope handle_scope(isolate);
     v8::Local<v8::Context> context = v8::Context::New(isolate);
     v8::Context::Scope context_scope(context);
-    v8::Local<v8::String> source;
     v8::Local<v8::Script> script;
-    if (v8::String::NewFromUtf8(isolate, kScript.data(), v8::NewStringType::kNormal, static_cast<int>(kScript.size()))
-            .ToLocal(&source) &&
-        v8::Script::Compile(context, source).ToLocal(&script)) {
+    if (v8::Script::Compile(context, v8util::str(isolate, kScript)).ToLocal(&script)) {
       std::ignore = script->Run(context);  // a failure only leaves the cost to the first request
     }
   }
